@@ -1,0 +1,50 @@
+// Builds every bundle the extension ships. `node esbuild.config.mjs [--watch]`.
+// Each entry is self-contained: the .vsix carries no node_modules.
+import * as esbuild from 'esbuild';
+
+const watch = process.argv.includes('--watch');
+
+/** @type {esbuild.BuildOptions} */
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const bundles = [
+  // Extension host: thin VS Code glue.
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'], sourcesContent: false },
+  // Command line: `leak-inspector …` and `npm run demo`.
+  {
+    ...node,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    sourcesContent: false,
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  // The sample game server, its ranking service and the load bots. Their source maps
+  // carry the TypeScript sources (sourcesContent), so an installed .vsix can still
+  // show the original lines the inspector points at.
+  {
+    ...node,
+    entryPoints: {
+      server: 'samples/game-server/src/server.ts',
+      'ranking-service': 'samples/game-server/src/ranking-service.ts',
+      bots: 'samples/game-server/src/bots.ts',
+    },
+    outdir: 'dist/samples/game-server',
+    sourcesContent: true,
+    keepNames: true,
+  },
+];
+
+if (watch) {
+  for (const options of bundles) await (await esbuild.context(options)).watch();
+  console.log('esbuild: watching');
+} else {
+  await Promise.all(bundles.map((options) => esbuild.build(options)));
+}
