@@ -1,6 +1,8 @@
 // Builds every bundle the extension ships. `node esbuild.config.mjs [--watch]`.
 // Each entry is self-contained: the .vsix carries no node_modules.
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const watch = process.argv.includes('--watch');
 
@@ -41,6 +43,10 @@ const bundles = [
     keepNames: true,
   },
 ];
+
+// `source-map` reads its WASM decoder from next to the bundle that uses it.
+mkdirSync('dist', { recursive: true });
+copyFileSync(createRequire(import.meta.url).resolve('source-map/lib/mappings.wasm'), 'dist/mappings.wasm');
 
 if (watch) {
   for (const options of bundles) await (await esbuild.context(options)).watch();

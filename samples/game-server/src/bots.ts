@@ -63,11 +63,21 @@ class Tally {
   sent = 0;
   received = 0;
   readonly rtts: number[] = [];
-  readonly errorSamples: string[] = [];
+  /** Distinct problems seen, with how often: "timeout: no match found" → 3. */
+  readonly problems = new Map<string, number>();
 
   error(what: string): void {
     this.errors++;
-    if (this.errorSamples.length < 10) this.errorSamples.push(what);
+    this.note(what);
+  }
+
+  timeout(what: string): void {
+    this.timeouts++;
+    this.note(`timeout: ${what}`);
+  }
+
+  private note(what: string): void {
+    if (this.problems.has(what) || this.problems.size < 20) this.problems.set(what, (this.problems.get(what) ?? 0) + 1);
   }
 }
 
@@ -110,8 +120,7 @@ function playSession(options: BotOptions, playerId: string, rand: () => number, 
     const expectWithin = (ms: number, what: string) => {
       clearTimeout(waitTimer);
       waitTimer = setTimeout(() => {
-        tally.timeouts++;
-        if (tally.errorSamples.length < 10) tally.errorSamples.push(`timeout: ${what}`);
+        tally.timeout(what);
         leave('timeout');
       }, ms);
     };
@@ -212,7 +221,7 @@ export async function runBots(options: BotOptions): Promise<BotSummary> {
     sent: tally.sent,
     received: tally.received,
     durationS: round(elapsedS),
-    errorSamples: tally.errorSamples,
+    errorSamples: [...tally.problems].map(([what, count]) => (count > 1 ? `${what} (×${count})` : what)),
   };
 }
 

@@ -39,6 +39,7 @@ export class GameServer {
   private readonly pool: StorePool;
   private readonly ranking: RankingClient;
   private readonly startedAt = Date.now();
+  private logins = 0;
   private pendingReadyChecks = 0;
   private battlesFinished = 0;
 
@@ -66,6 +67,7 @@ export class GameServer {
       leaks: LEAK_NAMES.filter((name) => this.options.leaks.has(name)),
       connections: this.sessions.size,
       playersOnline: this.online.size,
+      logins: this.logins,
       lobbyQueue: this.lobbyQueue.length,
       battles: battles.size,
       battlesByState: byState,
@@ -161,6 +163,7 @@ export class GameServer {
     if (this.online.has(playerId)) throw new ProtocolError('already_online', `${playerId} is already online`);
     session.playerId = playerId;
     this.online.set(playerId, session);
+    this.logins++;
     requestContext.getStore()!.playerId = playerId;
     session.send({ type: 'welcome', playerId, heartbeatMs: this.options.heartbeatMs });
     session.startHeartbeat();
