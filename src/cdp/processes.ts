@@ -59,8 +59,6 @@ interface ProcessFacts {
   executable?: string;
   /** Linux only, when the environment is readable. */
   nodeOptions?: string;
-  /** Whether we may send it signals. */
-  signalable: boolean;
 }
 
 /** Node.js processes of this machine other than the current one, by PID. */
@@ -90,6 +88,7 @@ export async function findProcessInspector(
   options: { timeoutMs?: number } = {},
 ): Promise<ProcessInspector> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_ACTIVATION_TIMEOUT_MS;
+  const signalable = mayBeSignalled(pid);
   const facts = await readProcessFacts(pid);
   const flags = flagsOf(facts);
   const notInspectors = new Set<string>();
@@ -109,7 +108,7 @@ export async function findProcessInspector(
       `PID ${pid} runs with --disable-sigusr1, so its inspector cannot be switched on from outside. Restart it with --inspect (e.g. --inspect=127.0.0.1:0).`,
     );
   }
-  if (!facts.signalable) {
+  if (!signalable) {
     throw new AttachError(
       'EPERM',
       `not allowed to signal PID ${pid} (${name}) to switch its inspector on: it belongs to another user. Run as that user, or start it with --inspect.`,
@@ -134,26 +133,29 @@ export async function findProcessInspector(
   );
 }
 
-async function readProcessFacts(pid: number): Promise<ProcessFacts> {
-  let signalable = true;
+/** Whether we may signal the process (false: another user's); throws ESRCH if there is none. */
+function mayBeSignalled(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') throw new AttachError('ESRCH', `no process with PID ${pid}`, { cause: error });
-    if (code !== 'EPERM') throw error;
-    signalable = false;
+    if (code === 'EPERM') return false;
+    throw error;
   }
+}
+
+async function readProcessFacts(pid: number): Promise<ProcessFacts> {
   if (process.platform !== 'linux') {
-    const entry = (await processTable()).find((facts) => facts.pid === pid);
-    return { pid, argv: entry?.argv ?? [], signalable };
+    return (await processTable()).find((facts) => facts.pid === pid) ?? { pid, argv: [] };
   }
   const [argv, executable, nodeOptions] = await Promise.all([
     readArgv(pid),
     readExecutable(pid),
     readEnvironmentVariable(pid, 'NODE_OPTIONS'),
   ]);
-  return { pid, argv: argv ?? [], executable, nodeOptions, signalable };
+  return { pid, argv: argv ?? [], executable, nodeOptions };
 }
 
 function flagsOf(facts: ProcessFacts): InspectorFlags {
@@ -181,8 +183,13 @@ async function findRunningInspector(
   }
   const expected = expectedEndpoint(flags);
   if (expected.port === 0 || !(await isNodeInspector(expected, PROBE_TIMEOUT_MS))) return undefined;
-  const target = await fetchNodeTarget(expected, { timeoutMs: PROBE_TIMEOUT_MS, allowRemoteHosts: [expected.host] });
-  return (await reportsPid(target.webSocketDebuggerUrl, facts.pid)) ? { ...target, ...expected, pid: facts.pid } : undefined;
+  try {
+    const target = await fetchNodeTarget(expected, { timeoutMs: PROBE_TIMEOUT_MS, allowRemoteHosts: [expected.host] });
+    return (await reportsPid(target.webSocketDebuggerUrl, facts.pid)) ? { ...target, ...expected, pid: facts.pid } : undefined;
+  } catch {
+    // Not confirmed as this process's inspector; the port then counts as busy.
+    return undefined;
+  }
 }
 
 /** The inspector among the sockets the process listens on; null when those are unreadable. */
@@ -285,7 +292,7 @@ async function linuxProcesses(): Promise<ProcessFacts[]> {
   const facts = await Promise.all(
     pids.map(async (pid): Promise<ProcessFacts> => {
       const [argv, executable] = await Promise.all([readArgv(pid), readExecutable(pid)]);
-      return { pid, argv: argv ?? [], executable, signalable: true };
+      return { pid, argv: argv ?? [], executable };
     }),
   );
   return facts.filter((entry) => entry.argv.length > 0);
@@ -303,13 +310,12 @@ async function processTable(): Promise<ProcessFacts[]> {
     return (Array.isArray(rows) ? rows : [rows]).map((row: { ProcessId: number; CommandLine: string | null }) => ({
       pid: row.ProcessId,
       argv: splitCommandLine(row.CommandLine ?? ''),
-      signalable: true,
     }));
   }
   const { stdout } = await execFileAsync('ps', ['-A', '-ww', '-o', 'pid=', '-o', 'args='], options);
   return stdout.split('\n').flatMap((line) => {
     const match = /^\s*(\d+)\s+(.*)$/.exec(line);
     // ps shows arguments space-joined; splitting on spaces is the best we can do.
-    return match ? [{ pid: Number(match[1]), argv: match[2].split(' '), signalable: true }] : [];
+    return match ? [{ pid: Number(match[1]), argv: match[2].split(' ') }] : [];
   });
 }

@@ -47,6 +47,8 @@ export interface BotRunOptions {
   paceMs?: number;
   dropRate?: number;
   seed?: number;
+  /** Seconds to wait for the server to accept connections before starting. */
+  waitS?: number;
 }
 
 /** The folder holding the built sample (`dist/samples/game-server`), from source or bundle. */
@@ -62,10 +64,28 @@ export function sampleDistDir(): string {
   }
 }
 
-export async function startSampleServer(options: SampleServerOptions): Promise<SampleServer> {
+/** The `node` arguments that start the sample server. */
+export function sampleServerArgs(options: SampleServerOptions): string[] {
   const script = path.join(sampleDistDir(), 'server.js');
-  const args = [...(options.nodeArgs ?? []), script, '--port', String(options.port ?? 0), '--leaks', options.leaks, ...(options.serverArgs ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return [...(options.nodeArgs ?? []), script, '--port', String(options.port ?? 0), '--leaks', options.leaks, ...(options.serverArgs ?? [])];
+}
+
+/** The `node` arguments that run the load bots. */
+export function botArgs(options: BotRunOptions): string[] {
+  return [
+    path.join(sampleDistDir(), 'bots.js'),
+    '--url', options.url,
+    '--players', String(options.players),
+    '--duration', String(options.durationS),
+    '--pace', String(options.paceMs ?? 50),
+    '--drop-rate', String(options.dropRate ?? 0.3),
+    '--seed', String(options.seed ?? 1),
+    '--wait', String(options.waitS ?? 0),
+  ];
+}
+
+export async function startSampleServer(options: SampleServerOptions): Promise<SampleServer> {
+  const child = spawn(process.execPath, sampleServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -108,16 +128,7 @@ export async function startSampleServer(options: SampleServerOptions): Promise<S
 
 /** Runs the load bots in their own process and returns the figures of their final JSON line. */
 export async function runBots(options: BotRunOptions): Promise<{ figures: BotFigures; output: string }> {
-  const args = [
-    path.join(sampleDistDir(), 'bots.js'),
-    '--url', options.url,
-    '--players', String(options.players),
-    '--duration', String(options.durationS),
-    '--pace', String(options.paceMs ?? 50),
-    '--drop-rate', String(options.dropRate ?? 0.3),
-    '--seed', String(options.seed ?? 1),
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, botArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -4,6 +4,7 @@
  *   node dist/samples/game-server/bots.js --url ws://127.0.0.1:PORT --players 20 --duration 10
  * Prints a summary and, last, one JSON line with the same figures.
  */
+import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -236,6 +237,25 @@ export function formatSummary(summary: BotSummary): string {
   return lines.join('\n');
 }
 
+/** With `--wait S`, bots started together with their server wait for it to listen. */
+async function waitForServer(url: string, waitMs: number): Promise<void> {
+  const { hostname, port } = new URL(url);
+  for (const deadline = Date.now() + waitMs; Date.now() < deadline; ) {
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(Number(port), hostname.replace(/^\[|\]$/g, ''));
+      const done = (ok: boolean) => {
+        probe.destroy();
+        resolve(ok);
+      };
+      probe.once('connect', () => done(true));
+      probe.once('error', () => done(false));
+      probe.setTimeout(1000, () => done(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -245,9 +265,10 @@ async function main(): Promise<void> {
       pace: { type: 'string', default: '50' },
       'drop-rate': { type: 'string', default: '0.3' },
       seed: { type: 'string', default: '1' },
+      wait: { type: 'string', default: '0' },
     },
   });
-  if (!values.url) throw new Error('usage: bots --url ws://127.0.0.1:PORT [--players N] [--duration S] [--pace MS] [--drop-rate 0..1] [--seed N]');
+  if (!values.url) throw new Error('usage: bots --url ws://127.0.0.1:PORT [--players N] [--duration S] [--pace MS] [--drop-rate 0..1] [--seed N] [--wait S]');
   const options: BotOptions = {
     url: values.url,
     players: Number(values.players),
@@ -259,6 +280,7 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(options)) {
     if (typeof value === 'number' && !(Number.isFinite(value) && value >= 0)) throw new Error(`--${name} must be a non-negative number`);
   }
+  await waitForServer(options.url, Number(values.wait) * 1000);
   const summary = await runBots(options);
   console.log(formatSummary(summary));
   const { errorSamples: _samples, ...figures } = summary;
