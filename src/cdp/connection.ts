@@ -96,7 +96,8 @@ function connectError(label: string, error: Error): AttachError {
   if (status !== undefined) {
     return new AttachError(
       'CONNECT_FAILED',
-      `could not connect to ${label}: the server answered HTTP ${status}. The id in an inspector URL changes whenever the process restarts; attach by host:port or PID to look it up.`,
+      `could not connect to ${label}: the server answered HTTP ${status}. The id in an inspector URL changes ` +
+        `whenever the process restarts; attach by host:port or PID to look it up.`,
       { cause: error },
     );
   }

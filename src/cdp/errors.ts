@@ -14,7 +14,7 @@ export class CdpError extends Error {
     readonly code: CdpErrorCode,
     /** Label of the target the session talks to. */
     readonly target: string,
-    /** The CDP method (or awaited event) that failed. */
+    /** The CDP method, or awaited event, that failed. */
     readonly method: string,
     message: string,
     /** The error code the target answered with, for `PROTOCOL_ERROR`. */
@@ -30,6 +30,10 @@ export class CdpError extends Error {
 
   static timeout(target: string, method: string, timeoutMs: number): CdpError {
     return new CdpError('TIMEOUT', target, method, `${method} on ${target} timed out after ${timeoutMs} ms`);
+  }
+
+  static eventTimeout(target: string, event: string, timeoutMs: number): CdpError {
+    return new CdpError('TIMEOUT', target, event, `no ${event} event from ${target} within ${timeoutMs} ms`);
   }
 
   /** The session closed while `method` was outstanding. */

@@ -12,7 +12,7 @@
 export type { CdpConnection } from './connection';
 export { AttachError, CdpError, type AttachErrorCode, type CdpErrorCode } from './errors';
 export { listNodeProcesses, type NodeProcess } from './processes';
-export type { CommandName, CommandResult, EventName, EventParams, NodeWorkerInfo } from './protocol';
+export type { CommandName, CommandResult, EventName, EventParams } from './protocol';
 export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type CdpSession,
@@ -23,4 +23,4 @@ export {
   type WaitOptions,
 } from './session';
 export { attach, parseTargetSpec, resolveTarget, type AttachOptions, type ResolvedTarget, type TargetSpec } from './targets';
-export { NodeWorkers, WorkerSession } from './workers';
+export { NodeWorkers, type WorkerSession } from './workers';

@@ -113,7 +113,8 @@ function networkError(label: string, error: Error): AttachError {
   if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
     return new AttachError(
       'ECONNREFUSED',
-      `nothing is listening on ${label} (connection refused). Start the process with --inspect=${label}, or attach by PID to switch its inspector on.`,
+      `nothing is listening on ${label} (connection refused). ` +
+        `Start the process with --inspect=${label}, or attach by PID to switch its inspector on.`,
       { cause: error },
     );
   }

@@ -1,7 +1,7 @@
 /**
  * Local Node.js processes by PID: finding their inspector, and switching it on the way
  * VS Code's "Attach to Node Process" does (SIGUSR1 on POSIX, `process._debugProcess`
- * on Windows).
+ * on Windows). Only processes whose executable is Node get the signal.
  *
  * Linux reads /proc: the command line, NODE_OPTIONS, the executable, and the TCP sockets
  * the process listens on, each probed with `/json/version`. That finds inspectors on
@@ -11,32 +11,21 @@
  *
  * Elsewhere (or for another user's process, whose sockets are unreadable) we probe the
  * port its command line names, or 9229, and accept the inspector there only after it
- * reports this PID as `process.pid`. macOS and other POSIX systems list processes with
- * `ps`, Windows with PowerShell (CIM).
+ * reports this PID as `process.pid`.
  */
-import { execFile } from 'node:child_process';
 import { connect as connectTcp } from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { CdpConnection } from './connection';
 import { AttachError } from './errors';
 import { endpointLabel, fetchNodeTarget, isNodeInspector, type InspectorEndpoint, type InspectorTarget } from './inspectorHttp';
-import {
-  DEFAULT_INSPECTOR_HOST,
-  DEFAULT_INSPECTOR_PORT,
-  parseInspectorFlags,
-  splitCommandLine,
-  type InspectorFlags,
-} from './inspectorFlags';
-import { listPids, ownListeningSockets, readArgv, readEnvironmentVariable, readExecutable } from './procfs';
+import { DEFAULT_INSPECTOR_HOST, DEFAULT_INSPECTOR_PORT, parseInspectorFlags, type InspectorFlags } from './inspectorFlags';
+import { isNodeProcess, listProcesses, programName, readProcessFacts, type ProcessFacts } from './processInfo';
+import { ownListeningSockets } from './procfs';
+import { errorMessage } from './session';
 
 export const DEFAULT_ACTIVATION_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 1_000;
 const POLL_INTERVAL_MS = 100;
-
-/** `node`, `nodejs`, `node20`, `node.exe`… Anything else is not sent SIGUSR1: it would die. */
-const NODE_EXECUTABLE = /^node(js)?[\d.]*(\.exe)?$/i;
 
 export interface NodeProcess {
   pid: number;
@@ -52,19 +41,9 @@ export interface ProcessInspector extends InspectorTarget, InspectorEndpoint {
   pid: number;
 }
 
-interface ProcessFacts {
-  pid: number;
-  argv: string[];
-  /** Linux only: argv[0] can be changed by the process, the executable cannot. */
-  executable?: string;
-  /** Linux only, when the environment is readable. */
-  nodeOptions?: string;
-}
-
 /** Node.js processes of this machine other than the current one, by PID. */
 export async function listNodeProcesses(): Promise<NodeProcess[]> {
-  const processes = process.platform === 'linux' ? await linuxProcesses() : await processTable();
-  const nodes = processes.filter((facts) => facts.pid !== process.pid && isNodeProcess(facts));
+  const nodes = (await listProcesses()).filter((facts) => facts.pid !== process.pid && isNodeProcess(facts));
   const listed = await Promise.all(
     nodes.map(async (facts): Promise<NodeProcess> => {
       const entry = { pid: facts.pid, commandLine: facts.argv.join(' ') };
@@ -72,8 +51,10 @@ export async function listNodeProcesses(): Promise<NodeProcess[]> {
         const flags = flagsOf(facts);
         return flags.active ? { ...entry, inspectorPort: flags.port ?? DEFAULT_INSPECTOR_PORT } : entry;
       }
-      const inspector = await findOwnedInspector(facts.pid, new Set());
-      return inspector ? { ...entry, inspectorPort: inspector.port, webSocketDebuggerUrl: inspector.webSocketDebuggerUrl } : entry;
+      // A process that exits or misbehaves meanwhile is listed without an inspector.
+      const inspector = await findOwnedInspector(facts.pid, new Set()).catch(() => undefined);
+      if (!inspector) return entry;
+      return { ...entry, inspectorPort: inspector.port, webSocketDebuggerUrl: inspector.webSocketDebuggerUrl };
     }),
   );
   return listed.sort((a, b) => a.pid - b.pid);
@@ -95,23 +76,27 @@ export async function findProcessInspector(
   const running = await findRunningInspector(facts, flags, notInspectors);
   if (running) return running;
 
-  const name = path.basename(facts.executable ?? facts.argv[0] ?? '') || 'unknown';
+  const name = programName(facts);
   if (!isNodeProcess(facts)) {
+    // SIGUSR1 terminates most programs other than Node.
     throw new AttachError(
       'NOT_NODE',
-      `PID ${pid} (${name}) is not a Node.js process, or has no command line we can read. We do not send it SIGUSR1, which would terminate most other programs; if it is Node.js under another name, start it with --inspect.`,
+      `PID ${pid} (${name}) is not a Node.js process, or has no command line we can read, so it is not sent SIGUSR1 ` +
+        `(which terminates most other programs). If it is Node.js under another name, start it with --inspect.`,
     );
   }
   if (flags.sigusr1Disabled) {
     throw new AttachError(
       'INSPECTOR_DISABLED',
-      `PID ${pid} runs with --disable-sigusr1, so its inspector cannot be switched on from outside. Restart it with --inspect (e.g. --inspect=127.0.0.1:0).`,
+      `PID ${pid} runs with --disable-sigusr1, so its inspector cannot be switched on from outside. ` +
+        `Restart it with --inspect (e.g. --inspect=127.0.0.1:0).`,
     );
   }
   if (!signalable) {
     throw new AttachError(
       'EPERM',
-      `not allowed to signal PID ${pid} (${name}) to switch its inspector on: it belongs to another user. Run as that user, or start it with --inspect.`,
+      `not allowed to signal PID ${pid} (${name}) to switch its inspector on: it belongs to another user. ` +
+        `Run as that user, or start it with --inspect.`,
     );
   }
   const expected = expectedEndpoint(flags);
@@ -128,7 +113,8 @@ export async function findProcessInspector(
   await assertPortFree(pid, expected);
   throw new AttachError(
     'INSPECTOR_DID_NOT_START',
-    `sent ${process.platform === 'win32' ? '_debugProcess' : 'SIGUSR1'} to PID ${pid}, but no inspector answered within ${timeoutMs} ms. ` +
+    `sent ${process.platform === 'win32' ? '_debugProcess' : 'SIGUSR1'} to PID ${pid}, ` +
+      `but no inspector answered within ${timeoutMs} ms. ` +
       `The process may handle SIGUSR1 itself or be built without the inspector; start it with --inspect instead.`,
   );
 }
@@ -146,25 +132,8 @@ function mayBeSignalled(pid: number): boolean {
   }
 }
 
-async function readProcessFacts(pid: number): Promise<ProcessFacts> {
-  if (process.platform !== 'linux') {
-    return (await processTable()).find((facts) => facts.pid === pid) ?? { pid, argv: [] };
-  }
-  const [argv, executable, nodeOptions] = await Promise.all([
-    readArgv(pid),
-    readExecutable(pid),
-    readEnvironmentVariable(pid, 'NODE_OPTIONS'),
-  ]);
-  return { pid, argv: argv ?? [], executable, nodeOptions };
-}
-
 function flagsOf(facts: ProcessFacts): InspectorFlags {
   return parseInspectorFlags(facts.argv, facts.nodeOptions);
-}
-
-function isNodeProcess(facts: ProcessFacts): boolean {
-  const program = facts.executable ?? facts.argv[0];
-  return program !== undefined && NODE_EXECUTABLE.test(path.basename(program));
 }
 
 /**
@@ -270,11 +239,11 @@ function activateInspector(pid: number): void {
     else process.kill(pid, 'SIGUSR1');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') throw new AttachError('ESRCH', `PID ${pid} exited before its inspector could be switched on`, { cause: error });
-    if (code === 'EPERM') throw new AttachError('EPERM', `not allowed to signal PID ${pid}`, { cause: error });
-    throw new AttachError('INSPECTOR_DID_NOT_START', `could not switch on the inspector of PID ${pid}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const options = { cause: error };
+    if (code === 'ESRCH') throw new AttachError('ESRCH', `PID ${pid} exited before its inspector could be switched on`, options);
+    if (code === 'EPERM') throw new AttachError('EPERM', `not allowed to signal PID ${pid}`, options);
+    const message = `could not switch on the inspector of PID ${pid}: ${errorMessage(error)}`;
+    throw new AttachError('INSPECTOR_DID_NOT_START', message, options);
   }
 }
 
@@ -285,37 +254,4 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-async function linuxProcesses(): Promise<ProcessFacts[]> {
-  const pids = await listPids();
-  const facts = await Promise.all(
-    pids.map(async (pid): Promise<ProcessFacts> => {
-      const [argv, executable] = await Promise.all([readArgv(pid), readExecutable(pid)]);
-      return { pid, argv: argv ?? [], executable };
-    }),
-  );
-  return facts.filter((entry) => entry.argv.length > 0);
-}
-
-const execFileAsync = promisify(execFile);
-
-/** Every process with its command line, from `ps` or, on Windows, PowerShell. */
-async function processTable(): Promise<ProcessFacts[]> {
-  const options = { maxBuffer: 64 * 1024 * 1024, windowsHide: true };
-  if (process.platform === 'win32') {
-    const script = 'Get-CimInstance Win32_Process | Select-Object ProcessId,CommandLine | ConvertTo-Json -Compress';
-    const { stdout } = await execFileAsync('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', script], options);
-    const rows: unknown = JSON.parse(stdout);
-    return (Array.isArray(rows) ? rows : [rows]).map((row: { ProcessId: number; CommandLine: string | null }) => ({
-      pid: row.ProcessId,
-      argv: splitCommandLine(row.CommandLine ?? ''),
-    }));
-  }
-  const { stdout } = await execFileAsync('ps', ['-A', '-ww', '-o', 'pid=', '-o', 'args='], options);
-  return stdout.split('\n').flatMap((line) => {
-    const match = /^\s*(\d+)\s+(.*)$/.exec(line);
-    // ps shows arguments space-joined; splitting on spaces is the best we can do.
-    return match ? [{ pid: Number(match[1]), argv: match[2].split(' ') }] : [];
-  });
 }

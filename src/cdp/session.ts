@@ -134,7 +134,7 @@ export abstract class ProtocolSession implements CdpSession {
         finish(() => reject(CdpError.closedWhileWaiting(this.label, event, reason))),
       );
       const timer = this.startTimer(timeoutMs, () =>
-        finish(() => reject(CdpError.timeout(this.label, `waiting for ${event}`, timeoutMs))),
+        finish(() => reject(CdpError.eventTimeout(this.label, event, timeoutMs))),
       );
     });
   }
@@ -142,8 +142,9 @@ export abstract class ProtocolSession implements CdpSession {
   onDisconnected(listener: (reason: string) => void): Disposable {
     const reason = this.closedReason;
     if (reason !== undefined) {
-      queueMicrotask(() => listener(reason));
-      return { dispose: () => {} };
+      let active = true;
+      queueMicrotask(() => active && this.guard('disconnect', () => listener(reason)));
+      return { dispose: () => (active = false) };
     }
     this.disconnectListeners.add(listener);
     return { dispose: () => this.disconnectListeners.delete(listener) };

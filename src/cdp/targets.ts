@@ -59,8 +59,9 @@ export async function resolveTarget(target: string | TargetSpec, options: Attach
   const allowRemoteHosts = options.allowRemoteHosts ?? [];
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if ('pid' in spec) {
-    const inspector = await findProcessInspector(checkPid(spec.pid, String(spec.pid)), { timeoutMs });
-    return { webSocketDebuggerUrl: inspector.webSocketDebuggerUrl, label: `pid ${spec.pid} (${endpointLabel(inspector)})`, pid: spec.pid };
+    const pid = checkPid(spec.pid, String(spec.pid));
+    const inspector = await findProcessInspector(pid, { timeoutMs });
+    return { webSocketDebuggerUrl: inspector.webSocketDebuggerUrl, label: `pid ${pid} (${endpointLabel(inspector)})`, pid };
   }
   if ('host' in spec) {
     const endpoint = { host: normalizeHost(spec.host), port: spec.port };

@@ -5,7 +5,7 @@
  * when the test process exits, and Node children also exit on their own once their
  * parent is gone (even after a SIGKILL of the runner).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 /** The part of node:test's TestContext used to register cleanup. */
 export interface Cleanup {
@@ -48,8 +48,13 @@ process.once('exit', () => {
 const WATCHDOG = `setInterval(() => { if (process.ppid !== ${process.pid}) process.exit(1); }, 500).unref();`;
 
 /** Spawns any program, killed when the test ends. */
-export function spawnProcess(cleanup: Cleanup, command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnedProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+export function spawnProcess(
+  cleanup: Cleanup,
+  command: string,
+  args: string[],
+  options: Pick<SpawnOptions, 'env' | 'uid' | 'gid'> = {},
+): SpawnedProcess {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not spawn ${command}`);
   live.add(child);
   let output = '';
@@ -71,10 +76,10 @@ export function spawnProcess(cleanup: Cleanup, command: string, args: string[], 
         };
         const onExit = () =>
           finish(() => reject(new Error(`${command} exited before printing ${pattern}; output:\n${output}`)));
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms; output:\n${output}`))),
-          timeoutMs,
-        );
+        const timer = setTimeout(() => {
+          const message = `${command} did not print ${pattern} within ${timeoutMs} ms; output:\n${output}`;
+          finish(() => reject(new Error(message)));
+        }, timeoutMs);
         const finish = (settle: () => void) => {
           clearTimeout(timer);
           child.stdout.off('data', check);
@@ -101,13 +106,20 @@ export function spawnProcess(cleanup: Cleanup, command: string, args: string[], 
 /** Spawns `node [nodeArgs] -e script`. */
 export async function spawnNode(cleanup: Cleanup, script: string, options: NodeOptions = {}): Promise<SpawnedProcess> {
   const args = [...(options.nodeArgs ?? []), '-e', `${WATCHDOG}${script}`];
-  const spawned = spawnProcess(cleanup, process.execPath, args, options.env);
+  const spawned = spawnProcess(cleanup, process.execPath, args, { env: options.env });
   if (options.ready) await spawned.waitForOutput(options.ready);
   return spawned;
 }
 
-/** Spawns node with its inspector on (by default `--inspect=127.0.0.1:0`) and waits for its URL. */
-export async function spawnInspected(cleanup: Cleanup, script: string, options: NodeOptions = {}): Promise<InspectedProcess> {
+/**
+ * Spawns node with its inspector on (by default `--inspect=127.0.0.1:0`) and waits for its
+ * URL. The inspector is up before the script runs: pass `ready` to wait for the script too.
+ */
+export async function spawnInspected(
+  cleanup: Cleanup,
+  script: string,
+  options: NodeOptions = {},
+): Promise<InspectedProcess> {
   const nodeArgs = options.nodeArgs ?? ['--inspect=127.0.0.1:0'];
   const spawned = await spawnNode(cleanup, script, { ...options, nodeArgs });
   const [, webSocketDebuggerUrl] = await spawned.waitForOutput(INSPECTOR_LINE);
