@@ -3,7 +3,10 @@
  * and the distinct errors when that cannot work.
  */
 import assert from 'node:assert/strict';
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import * as os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { attach, listNodeProcesses, type CdpConnection } from '../../src/cdp';
@@ -148,13 +151,19 @@ test("another user's process: EPERM to switch it on, but its running inspector i
   const port = await freePort(t);
   const inspected = await spawnInspected(t, IDLE, { nodeArgs: [`--inspect=127.0.0.1:${port}`], ready: READY });
   const plain = await spawnNode(t, IDLE, { ready: READY });
-  const cdp = path.resolve(__dirname, '../../src/cdp/index.ts');
+  // `nobody` may not be able to read this checkout (e.g. a clone in a 0700 temp dir), so it
+  // runs a bundle of the CDP module from a world-readable temp dir.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-inspector-nobody-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  const cdp = path.join(dir, 'cdp.js');
+  await esbuild.build({ entryPoints: [path.resolve(__dirname, '../../src/cdp/index.ts')], bundle: true, platform: 'node', outfile: cdp, logLevel: 'silent' });
   // As `nobody`, /proc/<pid>/fd of our children is unreadable and signals are refused.
   const attachAsNobody = async (pid: number) => {
     const script = `require(${JSON.stringify(cdp)}).attach('pid:${pid}')
       .then((c) => c.send('Runtime.evaluate', { expression: 'process.pid', returnByValue: true }))
       .then((r) => console.log('pid', r.result.value), (e) => console.log(e.code))`;
-    const attacher = spawnProcess(t, process.execPath, ['--import', 'tsx', '-e', script], { uid: 65534, gid: 65534 });
+    const attacher = spawnProcess(t, process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: '/' });
     const [, outcome] = await attacher.waitForOutput(/^(pid \d+|[A-Z_]+)$/m, 10_000);
     return outcome;
   };

@@ -52,7 +52,7 @@ export function spawnProcess(
   cleanup: Cleanup,
   command: string,
   args: string[],
-  options: Pick<SpawnOptions, 'env' | 'uid' | 'gid'> = {},
+  options: Pick<SpawnOptions, 'env' | 'uid' | 'gid' | 'cwd'> = {},
 ): SpawnedProcess {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not spawn ${command}`);
