@@ -28,6 +28,16 @@ const bundles = [
     sourcesContent: false,
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The agent injected into target processes: one self-contained script (no require at run
+  // time), evaluated with Runtime.evaluate.
+  {
+    ...node,
+    entryPoints: { agent: 'src/agent/agent.ts' },
+    outdir: 'dist',
+    format: 'iife',
+    sourcemap: false,
+    target: 'node20',
+  },
   // The sample game server, its ranking service and the load bots. Their source maps
   // carry the TypeScript sources (sourcesContent), so an installed .vsix can still
   // show the original lines the inspector points at.

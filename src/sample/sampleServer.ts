@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { builtFile } from '../common/packageRoot';
 import type { BotSummary } from '../../samples/game-server/src/bots';
 import type { GameServer } from '../../samples/game-server/src/game-server';
 
@@ -51,17 +51,9 @@ export interface BotRunOptions {
   waitS?: number;
 }
 
-/** The folder holding the built sample (`dist/samples/game-server`), from source or bundle. */
+/** The folder holding the built sample (`dist/samples/game-server`). */
 export function sampleDistDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'leak-inspector') {
-      const distDir = path.join(dir, 'dist', 'samples', 'game-server');
-      if (!fs.existsSync(path.join(distDir, 'server.js'))) throw new Error(`the sample server is not built: run "npm run build" (looked in ${distDir})`);
-      return distDir;
-    }
-    if (path.dirname(dir) === dir) throw new Error(`cannot find the leak-inspector package above ${__dirname}`);
-  }
+  return path.dirname(builtFile('samples', 'game-server', 'server.js'));
 }
 
 /** The `node` arguments that start the sample server. */

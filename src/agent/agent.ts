@@ -1,0 +1,271 @@
+/**
+ * The agent injected into the target with `Runtime.evaluate`. Self-contained: it imports no
+ * module at run time (built-ins come from `process.getBuiltinModule`), so it works in CommonJS
+ * and ESM servers alike. Evaluating it defines a factory on `globalThis`; the engine then calls
+ * `install(config, internals)`, which reuses a running agent of the same version (a second
+ * attach), and `uninstall()` on detach restores every wrapped function and drops all state.
+ */
+import { AGENT_PROTOCOL_VERSION, type AgentConfig, type AgentSnapshot, type ResourceType } from '../protocol/agentSnapshot';
+import { HandleTracking } from './handles';
+import { OwnershipTracker } from './ownership';
+import { Patcher } from './patcher';
+import { PromiseTracking } from './promises';
+import { Registry, siteKeyOf, type ResourceRecord } from './registry';
+import { callbackKey, SiteBuilder } from './sites';
+import { StackSampler } from './stacks';
+import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
+
+export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.0.0`;
+export const AGENT_GLOBAL = Symbol.for('leak-inspector.agent');
+
+const HOUSEKEEPING_MS = 100;
+/** Stacks formatted ahead of snapshots per housekeeping tick, so snapshots rarely format. */
+const MAX_FORMAT_PER_TICK = 200;
+
+type GetBuiltin = (id: string) => unknown;
+
+export class Agent {
+  readonly version = AGENT_VERSION;
+  readonly installedAt = Date.now();
+  private readonly patcher = new Patcher();
+  private readonly toFormat: ResourceRecord[] = [];
+  private readonly registry = new Registry(this.toFormat);
+  private readonly sampler: StackSampler;
+  private readonly promiseSampler: StackSampler;
+  private readonly ownership: OwnershipTracker;
+  private readonly timers: TimerTracking;
+  private readonly handles: HandleTracking;
+  private readonly promises: PromiseTracking;
+  private readonly siteIds = new Map<string, string>();
+  private readonly callbackKeys = new WeakMap<object, string>();
+  private readonly ownTimers = new Set<unknown>();
+  private housekeeping: ReturnType<typeof setInterval> | undefined;
+  private readonly originalSetTimeout: typeof setTimeout;
+  private snapshots = 0;
+  private lastSnapshotAt = this.installedAt;
+  /** The last snapshot's representative callbacks, read by the engine over CDP. */
+  callbacks: unknown[] = [];
+
+  readonly timerListsFound: boolean;
+
+  constructor(
+    readonly config: AgentConfig,
+    internals: TimerInternals,
+    getBuiltin: GetBuiltin,
+  ) {
+    this.timerListsFound = internals.timerListMap !== undefined && internals.immediateQueue !== undefined;
+    const { executionAsyncResource } = getBuiltin('async_hooks') as { executionAsyncResource: () => object };
+    this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames);
+    this.promiseSampler = new StackSampler(config.promiseBudgetPerSecond, config.maxFrames);
+    this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, executionAsyncResource, (resource) => this.registry.get(resource)?.owner.owner);
+    this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership, this.ownTimers);
+    this.handles = new HandleTracking(this.registry, this.sampler, this.ownership);
+    this.promises = new PromiseTracking(this.registry, this.promiseSampler, this.ownership);
+
+    // Our own timers come from the original functions, before the wrappers exist.
+    this.originalSetTimeout = setTimeout;
+    this.housekeeping = setInterval(() => this.tick(), HOUSEKEEPING_MS);
+    this.housekeeping.unref();
+    this.ownTimers.add(this.housekeeping);
+    this.timers.install(this.patcher, getBuiltin);
+    this.handles.install(this.patcher, getBuiltin);
+    if (config.promiseBudgetPerSecond > 0) this.promises.install(getBuiltin);
+    syncEsmExports(getBuiltin);
+  }
+
+  snapshot(): AgentSnapshot {
+    const started = performance.now();
+    const now = Date.now();
+    const firstSnapshot = this.snapshots++ === 0;
+    const liveHandles = this.handles.live();
+    const builder = new SiteBuilder(this.siteIds, this.config.contextKeys, this.ownership, this.handles.liveOwnerHandles(liveHandles));
+    const totals: Partial<Record<ResourceType, number>> = {};
+    const siteOfCallback = new Map<string, string>();
+    const unattributed: Array<{ type: ResourceType; record: ResourceRecord; callback: unknown; key: string }> = [];
+
+    const loopNow = this.loopNow();
+    const visit = (resource: object, type: ResourceType, callback: unknown) => {
+      totals[type] = (totals[type] ?? 0) + 1;
+      const record = this.registry.get(resource) ?? this.registry.add(resource, this.unseenRecord(resource, type, firstSnapshot, now, loopNow));
+      const callbackGroup = `${type}|${callbackKey(callback, this.callbackKeys)}`;
+      const key = siteKeyOf(record);
+      if (key) {
+        builder.add(key, type, record, callback, false);
+        siteOfCallback.set(callbackGroup, key);
+      } else {
+        unattributed.push({ type, record, callback, key: callbackGroup });
+      }
+    };
+    this.timers.forEachLive((timer, type) => visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout));
+    for (const { handle, type, server } of liveHandles) visit(handle, type, this.handles.representativeCallback(handle, server));
+    for (const { record } of this.promises.live()) {
+      totals.Promise = (totals.Promise ?? 0) + record.weight;
+      builder.add(siteKeyOf(record)!, 'Promise', record, undefined, false);
+    }
+    // Resources without a stack join the stack site of their callback's code when one is known.
+    for (const { type, record, callback, key } of unattributed) {
+      builder.add(siteOfCallback.get(key) ?? key, type, record, callback, record.preexisting === true);
+    }
+
+    this.callbacks = [];
+    const sites = builder.build(this.recentStats(), this.callbacks);
+    this.ownership.prune(this.handles.liveOwnerHandles(liveHandles), builder.referencedBindingKeys);
+    this.lastSnapshotAt = now;
+    const live = Object.values(totals).reduce((sum, n) => sum + (n ?? 0), 0);
+    return {
+      agentVersion: this.version,
+      pid: process.pid,
+      threadId: threadIdOf(),
+      takenAt: now,
+      processUptimeMs: Math.round(process.uptime() * 1000),
+      pauseMs: Math.round((performance.now() - started) * 100) / 100,
+      liveResources: Math.round(live),
+      totalsByType: totals,
+      sites,
+      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.lastInterval * 100) / 100, dropped: this.sampler.dropped },
+    };
+  }
+
+  /** What stays patched: 0 after `uninstall`. */
+  get patchedFunctions(): number {
+    return this.patcher.count;
+  }
+
+  uninstall(getBuiltin: GetBuiltin): void {
+    clearInterval(this.housekeeping);
+    this.housekeeping = undefined;
+    this.patcher.restoreAll();
+    this.promises.uninstall();
+    this.timers.clear();
+    this.registry.clear();
+    this.siteIds.clear();
+    this.toFormat.length = 0;
+    this.callbacks = [];
+    syncEsmExports(getBuiltin);
+  }
+
+  /** Refills the stack budgets and formats fresh stacks while the process is otherwise idle. */
+  private tick(): void {
+    this.sampler.refill();
+    this.promiseSampler.refill();
+    const batch = this.toFormat.splice(0, MAX_FORMAT_PER_TICK);
+    for (const record of batch) siteKeyOf(record);
+    // Stacks we fell behind on are dropped from the queue; snapshots format what is still live.
+    if (this.toFormat.length > MAX_FORMAT_PER_TICK * 10) this.toFormat.length = 0;
+  }
+
+  /**
+   * A record for a resource seen for the first time: created before the attach, or since by a
+   * path we do not wrap (Node-internal timers, accepted sockets). A timeout's `_idleStart` (the
+   * event loop's clock when it was armed) dates it; otherwise it is at least as old as the
+   * previous snapshot, or the attach.
+   */
+  private unseenRecord(resource: object, type: ResourceType, firstSnapshot: boolean, now: number, loopNow: number | undefined): ResourceRecord {
+    const timer = resource as Partial<NodeTimer> & { _idleStart?: number };
+    let createdAt = firstSnapshot ? this.installedAt : this.lastSnapshotAt;
+    let preexisting = firstSnapshot;
+    if (type === 'Timeout' && typeof timer._idleStart === 'number' && loopNow !== undefined) {
+      createdAt = now - (loopNow - timer._idleStart);
+      preexisting = createdAt < this.installedAt;
+    }
+    return {
+      type,
+      createdAt,
+      owner: { context: undefined, owner: undefined },
+      holder: undefined,
+      frames: undefined,
+      siteKey: undefined,
+      weight: 1,
+      endedAt: undefined,
+      delayMs: typeof timer._idleTimeout === 'number' && timer._idleTimeout >= 0 ? timer._idleTimeout : undefined,
+      preexisting,
+    };
+  }
+
+  /** The event loop's cached clock (the one `_idleStart` uses), read from a throwaway timer. */
+  private loopNow(): number | undefined {
+    const probe = this.originalSetTimeout(() => undefined, 2 ** 31 - 1) as unknown as { _idleStart?: number };
+    clearTimeout(probe as never);
+    return probe._idleStart;
+  }
+
+  private recentStats(): Map<string, { created: number; ended: number; lifetimeSum: number; lifetimes: number }> {
+    const stats = new Map<string, { created: number; ended: number; lifetimeSum: number; lifetimes: number }>();
+    const isEnded = (resource: object | undefined) => !resource || ('_destroyed' in resource && this.timers.isEnded(resource as NodeTimer)) || (resource as { destroyed?: boolean }).destroyed === true;
+    for (const { record, ended } of this.registry.recent(isEnded)) {
+      const key = record.siteKey;
+      if (!key) continue;
+      let entry = stats.get(key);
+      if (!entry) stats.set(key, (entry = { created: 0, ended: 0, lifetimeSum: 0, lifetimes: 0 }));
+      entry.created++;
+      if (!ended) continue;
+      entry.ended++;
+      const lifetime = record.endedAt !== undefined ? record.endedAt - record.createdAt : record.type === 'Timeout' ? record.delayMs : undefined;
+      if (lifetime !== undefined) {
+        entry.lifetimeSum += lifetime;
+        entry.lifetimes++;
+      }
+    }
+    return stats;
+  }
+}
+
+function threadIdOf(): number {
+  const workerThreads = process.getBuiltinModule?.('worker_threads') as { threadId?: number } | undefined;
+  return workerThreads?.threadId ?? 0;
+}
+
+/** ESM `import { setTimeout } from 'node:timers'` bindings follow the patched exports. */
+function syncEsmExports(getBuiltin: GetBuiltin): void {
+  (getBuiltin('module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
+}
+
+export interface InstallReply {
+  reused: boolean;
+  version: string;
+  installedAt: number;
+  /** Node's timer lists were handed over: timers created before the attach are visible. */
+  timerListsFound: boolean;
+}
+
+/** What the engine talks to, published on `globalThis[AGENT_GLOBAL]`. */
+export interface AgentHandle {
+  version: string;
+  install(config: AgentConfig, timerListMap?: object, immediateQueue?: object): InstallReply;
+  snapshot(): AgentSnapshot;
+  uninstall(): boolean;
+  readonly agent: Agent | undefined;
+}
+
+function publish(): void {
+  const getBuiltin = (id: string) => process.getBuiltinModule(id);
+  const slot = globalThis as unknown as Record<symbol, AgentHandle | undefined>;
+  const existing = slot[AGENT_GLOBAL];
+  if (existing?.version === AGENT_VERSION) return;
+  existing?.uninstall();
+  let agent: Agent | undefined;
+  slot[AGENT_GLOBAL] = {
+    version: AGENT_VERSION,
+    install(config, timerListMap, immediateQueue) {
+      const reused = agent !== undefined;
+      agent ??= new Agent(config, { timerListMap: timerListMap as TimerInternals['timerListMap'], immediateQueue: immediateQueue as TimerInternals['immediateQueue'] }, getBuiltin);
+      return { reused, version: AGENT_VERSION, installedAt: agent.installedAt, timerListsFound: agent.timerListsFound };
+    },
+    snapshot() {
+      if (!agent) throw new Error('leak-inspector agent is not installed');
+      return agent.snapshot();
+    },
+    uninstall() {
+      if (!agent) return false;
+      agent.uninstall(getBuiltin);
+      agent = undefined;
+      delete slot[AGENT_GLOBAL];
+      return true;
+    },
+    get agent() {
+      return agent;
+    },
+  };
+}
+
+publish();

@@ -1,0 +1,138 @@
+/** Aggregation of live resources into creation sites, the payload of a snapshot. */
+import type { AgentSite, RawFrame, ResourceType } from '../protocol/agentSnapshot';
+import type { ContextValues, OwnershipTracker } from './ownership';
+import type { ResourceRecord } from './registry';
+
+const TOP_CONTEXT_VALUES = 5;
+
+interface SiteAccumulator {
+  id: string;
+  type: ResourceType;
+  frames: RawFrame[];
+  callback: unknown;
+  preexisting: boolean;
+  weight: number;
+  sampled: number;
+  createdAt: number[];
+  delayMs: number | undefined;
+  contextCounts: Array<Map<string, number>>;
+  ownerGone: number;
+  ownerKnown: number;
+}
+
+export class SiteBuilder {
+  private readonly sites = new Map<string, SiteAccumulator>();
+  private readonly referencedBindings = new Set<string>();
+
+  constructor(
+    private readonly siteIds: Map<string, string>,
+    private readonly contextKeys: readonly string[],
+    private readonly ownership: OwnershipTracker,
+    private readonly liveOwnerHandles: ReadonlySet<object>,
+  ) {}
+
+  has(key: string): boolean {
+    return this.sites.has(key);
+  }
+
+  add(key: string, type: ResourceType, record: ResourceRecord, callback: unknown, preexisting: boolean): void {
+    let site = this.sites.get(key);
+    if (!site) {
+      let id = this.siteIds.get(key);
+      if (!id) this.siteIds.set(key, (id = `s${this.siteIds.size + 1}`));
+      site = {
+        id,
+        type,
+        frames: record.frames ?? [],
+        callback,
+        preexisting,
+        weight: 0,
+        sampled: 0,
+        createdAt: [],
+        delayMs: record.delayMs,
+        contextCounts: this.contextKeys.map(() => new Map()),
+        ownerGone: 0,
+        ownerKnown: 0,
+      };
+      this.sites.set(key, site);
+    }
+    site.weight += record.weight;
+    if (record.frames) site.sampled++;
+    site.createdAt.push(record.createdAt);
+    if (record.owner.context) this.countContext(site, record.owner.context);
+    const gone = this.ownership.isGone(record.owner, this.liveOwnerHandles);
+    if (gone !== undefined) {
+      site.ownerKnown++;
+      if (gone) site.ownerGone++;
+    }
+  }
+
+  /** Finishes the sites; representative callbacks are appended to `callbacks`. */
+  build(recent: Map<string, { created: number; ended: number; lifetimeSum: number; lifetimes: number }>, callbacks: unknown[]): AgentSite[] {
+    const result: AgentSite[] = [];
+    for (const [key, site] of this.sites) {
+      const created = Float64Array.from(site.createdAt).sort();
+      const stats = recent.get(key);
+      const context: AgentSite['context'] = {};
+      site.contextCounts.forEach((counts, i) => {
+        if (counts.size === 0) return;
+        const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, TOP_CONTEXT_VALUES);
+        context[this.contextKeys[i]] = { distinct: counts.size, top };
+      });
+      let callbackIndex: number | undefined;
+      if (site.frames.length === 0 && typeof site.callback === 'function') callbackIndex = callbacks.push(site.callback) - 1;
+      result.push({
+        id: site.id,
+        type: site.type,
+        frames: site.frames,
+        callbackIndex,
+        callbackHint: callbackHint(site.callback),
+        count: Math.round(site.weight),
+        sampledCount: site.sampled,
+        oldestCreatedAt: created[0],
+        medianCreatedAt: created[created.length >> 1],
+        newestCreatedAt: created[created.length - 1],
+        recentCreated: stats?.created ?? 0,
+        recentEnded: stats?.ended ?? 0,
+        meanEndedLifetimeMs: stats && stats.lifetimes ? Math.round(stats.lifetimeSum / stats.lifetimes) : undefined,
+        preexisting: site.preexisting,
+        delayMs: site.delayMs,
+        context,
+        ownerGoneCount: site.ownerGone,
+        ownerKnownCount: site.ownerKnown,
+      });
+    }
+    return result;
+  }
+
+  /** Context binding keys still referenced by live resources (kept by `OwnershipTracker.prune`). */
+  get referencedBindingKeys(): ReadonlySet<string> {
+    return this.referencedBindings;
+  }
+
+  private countContext(site: SiteAccumulator, context: ContextValues): void {
+    for (let i = 0; i < context.length; i++) {
+      const value = context[i];
+      if (value === undefined) continue;
+      site.contextCounts[i].set(value, (site.contextCounts[i].get(value) ?? 0) + 1);
+    }
+    for (const key of this.ownership.bindingKeys(context)) this.referencedBindings.add(key);
+  }
+}
+
+function callbackHint(callback: unknown): string | undefined {
+  if (typeof callback !== 'function') return undefined;
+  if (callback.name) return callback.name;
+  return Function.prototype.toString.call(callback).slice(0, 80).replace(/\s+/g, ' ');
+}
+
+/** Groups callbacks created by the same code: name plus a prefix of their source text. */
+export function callbackKey(callback: unknown, cache: WeakMap<object, string>): string {
+  if (typeof callback !== 'function') return 'none';
+  let key = cache.get(callback);
+  if (key === undefined) {
+    key = `${callback.name}|${Function.prototype.toString.call(callback).slice(0, 200)}`;
+    cache.set(callback, key);
+  }
+  return key;
+}

@@ -1,0 +1,160 @@
+/**
+ * Timers and immediates. Creation goes through wrapped `setTimeout`/`setInterval`/
+ * `setImmediate` (global, `timers` and `timers/promises`), which record stack, context and
+ * owner. Enumeration walks Node's own timer lists (`timerListMap`, `immediateQueue`, handed to
+ * the agent by the engine from the closure of `setTimeout`), so timers created before the
+ * attach are found too, with no heap walk and no GC.
+ */
+import type { ResourceType } from '../protocol/agentSnapshot';
+import type { OwnershipTracker } from './ownership';
+import type { Patcher } from './patcher';
+import type { Registry } from './registry';
+import type { StackSampler } from './stacks';
+
+/** A Node Timeout or Immediate, seen through the fields Node itself uses. */
+export interface NodeTimer {
+  _idleTimeout: number;
+  _idleNext: NodeTimer | null;
+  _idlePrev: NodeTimer | null;
+  _onTimeout?: unknown;
+  _onImmediate?: unknown;
+  _repeat: number | null;
+  _destroyed: boolean;
+}
+
+interface TimerList {
+  _idleNext: NodeTimer;
+}
+
+export interface TimerInternals {
+  timerListMap?: Record<string, TimerList>;
+  immediateQueue?: { head: NodeTimer | null };
+}
+
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+export class TimerTracking {
+  /** Without Node's lists (another Node version), timers we saw created, swept when done. */
+  private readonly fallback = new Set<NodeTimer>();
+  private fallbackSweepAt = 1024;
+
+  constructor(
+    private readonly internals: TimerInternals,
+    private readonly registry: Registry,
+    private readonly sampler: StackSampler,
+    private readonly ownership: OwnershipTracker,
+    /** Timers of the agent itself, never reported. */
+    private readonly ownTimers: Set<unknown>,
+  ) {}
+
+  install(patcher: Patcher, getBuiltin: (id: string) => unknown): void {
+    const timers = getBuiltin('timers') as Record<string, unknown>;
+    const promises = getBuiltin('timers/promises') as Record<string, unknown>;
+    for (const target of [globalThis, timers]) {
+      this.wrapCreate(patcher, target, 'setTimeout', 'Timeout');
+      this.wrapCreate(patcher, target, 'setInterval', 'Interval');
+      this.wrapCreate(patcher, target, 'setImmediate', 'Immediate');
+      for (const clear of ['clearTimeout', 'clearInterval', 'clearImmediate']) {
+        patcher.wrap(target, clear, (original) => {
+          const registry = this.registry;
+          return function (this: unknown, timer: unknown) {
+            if (timer !== null && typeof timer === 'object') registry.markEnded(timer);
+            return (original as (t: unknown) => unknown).call(this, timer);
+          } as never;
+        });
+      }
+    }
+    this.wrapPromiseSleep(patcher, promises);
+  }
+
+  /** Calls `visit` for every live timer and immediate in the process. */
+  forEachLive(visit: (timer: NodeTimer, type: ResourceType) => void): void {
+    const { timerListMap, immediateQueue } = this.internals;
+    if (timerListMap) {
+      for (const key in timerListMap) {
+        const list = timerListMap[key];
+        for (let timer = list._idleNext; timer && timer !== (list as unknown); timer = timer._idleNext as NodeTimer) {
+          if (!this.ownTimers.has(timer)) visit(timer, timer._repeat ? 'Interval' : 'Timeout');
+        }
+      }
+    }
+    if (immediateQueue) {
+      for (let immediate = immediateQueue.head; immediate; immediate = immediate._idleNext) visit(immediate, 'Immediate');
+    }
+    if (!timerListMap || !immediateQueue) {
+      this.sweepFallback();
+      for (const timer of this.fallback) {
+        const immediate = '_onImmediate' in timer;
+        if ((immediate && immediateQueue) || (!immediate && timerListMap)) continue;
+        visit(timer, immediate ? 'Immediate' : timer._repeat ? 'Interval' : 'Timeout');
+      }
+    }
+  }
+
+  isEnded(timer: NodeTimer): boolean {
+    return timer._destroyed === true || ('_onImmediate' in timer && timer._onImmediate === null);
+  }
+
+  clear(): void {
+    this.fallback.clear();
+  }
+
+  private record(timer: NodeTimer, type: ResourceType, above: (...args: never[]) => unknown): void {
+    if (timer === null || typeof timer !== 'object' || this.registry.get(timer)) return;
+    const holder = this.sampler.capture(above);
+    this.registry.add(timer, {
+      type,
+      createdAt: Date.now(),
+      owner: this.ownership.capture(),
+      holder,
+      frames: undefined,
+      siteKey: undefined,
+      weight: 1,
+      endedAt: undefined,
+      delayMs: type === 'Immediate' ? undefined : timer._idleTimeout,
+    });
+    if (!this.internals.timerListMap || !this.internals.immediateQueue) {
+      this.fallback.add(timer);
+      if (this.fallback.size >= this.fallbackSweepAt) this.sweepFallback();
+    }
+  }
+
+  private wrapCreate(patcher: Patcher, target: object, key: string, type: ResourceType): void {
+    patcher.wrap(target, key, (original) => {
+      const record = (timer: NodeTimer) => this.record(timer, type, wrapper);
+      const wrapper = function (this: unknown, ...args: unknown[]) {
+        const timer = (original as (...a: unknown[]) => NodeTimer).apply(this, args);
+        record(timer);
+        return timer;
+      };
+      return wrapper as never;
+    });
+  }
+
+  /**
+   * `timers/promises` creates its Timeout internally; Node appends it to the list of its
+   * duration, so right after the call it is that list's last element.
+   */
+  private wrapPromiseSleep(patcher: Patcher, promises: Record<string, unknown>): void {
+    const { timerListMap } = this.internals;
+    if (!timerListMap) return;
+    patcher.wrap(promises, 'setTimeout', (original) => {
+      const record = (timer: NodeTimer) => this.record(timer, 'Timeout', wrapper);
+      const wrapper = function (this: unknown, delay?: unknown, ...rest: unknown[]) {
+        const result = (original as (...a: unknown[]) => unknown).call(this, delay, ...rest);
+        let ms = Number(delay ?? 1);
+        if (!(ms >= 1 && ms <= TIMEOUT_MAX)) ms = 1;
+        const list = timerListMap[ms] as unknown as NodeTimer | undefined;
+        const newest = list?._idlePrev;
+        if (newest && newest !== list) record(newest);
+        return result;
+      };
+      return wrapper as never;
+    });
+  }
+
+  private sweepFallback(): void {
+    for (const timer of this.fallback) if (this.isEnded(timer)) this.fallback.delete(timer);
+    this.fallbackSweepAt = Math.max(1024, this.fallback.size * 2);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Puts the agent into a target over CDP, asks it for snapshots and takes it out again. The
+ * agent reaches Node's own timer lists through the closure of `setTimeout`, which CDP exposes
+ * as `[[Scopes]]`: that is how timers created before the attach are found without a heap walk.
+ */
+import * as fs from 'node:fs';
+import type { CdpSession } from '../cdp';
+import { builtFile } from '../common/packageRoot';
+import type { InstallReply } from '../agent/agent';
+import type { AgentConfig, AgentSnapshot } from '../protocol/agentSnapshot';
+
+const AGENT = "globalThis[Symbol.for('leak-inspector.agent')]";
+/** CDP object group for every remote object we hold, released in one call. */
+export const OBJECT_GROUP = 'leak-inspector';
+
+export const DEFAULT_AGENT_CONFIG: AgentConfig = {
+  contextKeys: ['playerId', 'roomId', 'protocol'],
+  ownerKeys: ['playerId', 'roomId'],
+  stackBudgetPerSecond: 500,
+  promiseBudgetPerSecond: 100,
+  maxFrames: 12,
+};
+
+let agentSource: string | undefined;
+
+/** `timerListsFound` false: another Node version; timers created before the attach are then invisible. */
+export type { InstallReply as InstallResult } from '../agent/agent';
+
+/** A location inside a script, 0-based as CDP gives it. */
+export interface ScriptLocation {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+export class AgentInjector {
+  constructor(private readonly session: CdpSession) {}
+
+  async install(config: AgentConfig = DEFAULT_AGENT_CONFIG): Promise<InstallReply> {
+    agentSource ??= fs.readFileSync(builtFile('agent.js'), 'utf8');
+    await this.evaluate(agentSource, false);
+    const internals = await this.findTimerInternals();
+    const holder = await this.session.send('Runtime.evaluate', { expression: AGENT, objectGroup: OBJECT_GROUP });
+    if (holder.exceptionDetails || !holder.result.objectId) throw new Error(`the agent did not load in ${this.session.label}: ${describeException(holder.exceptionDetails)}`);
+    const { result, exceptionDetails } = await this.session.send('Runtime.callFunctionOn', {
+      objectId: holder.result.objectId,
+      functionDeclaration: 'function (config, timerListMap, immediateQueue) { return this.install(config, timerListMap, immediateQueue); }',
+      arguments: [{ value: config }, internals.timerListMap ? { objectId: internals.timerListMap } : { value: undefined }, internals.immediateQueue ? { objectId: internals.immediateQueue } : { value: undefined }],
+      returnByValue: true,
+    });
+    if (exceptionDetails) throw new Error(`installing the agent in ${this.session.label} failed: ${describeException(exceptionDetails)}`);
+    return result.value as InstallReply;
+  }
+
+  async snapshot(): Promise<AgentSnapshot> {
+    return (await this.evaluate(`${AGENT}.snapshot()`, true)) as AgentSnapshot;
+  }
+
+  /** Where the callbacks of the last snapshot's stackless sites are defined. */
+  async callbackLocations(indexes: readonly number[]): Promise<Map<number, ScriptLocation>> {
+    const locations = new Map<number, ScriptLocation>();
+    for (const index of indexes) {
+      const { result } = await this.session.send('Runtime.evaluate', { expression: `${AGENT}.agent.callbacks[${index}]`, objectGroup: OBJECT_GROUP });
+      if (!result.objectId) continue;
+      const properties = await this.session.send('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
+      const location = properties.internalProperties?.find((property) => property.name === '[[FunctionLocation]]')?.value?.value as ScriptLocation | undefined;
+      if (location) locations.set(index, location);
+    }
+    return locations;
+  }
+
+  /** Removes the agent: originals restored, hooks off, state dropped. True if one was there. */
+  async uninstall(): Promise<boolean> {
+    try {
+      return (await this.evaluate(`${AGENT} ? ${AGENT}.uninstall() : false`, true)) as boolean;
+    } finally {
+      await this.session.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => undefined);
+    }
+  }
+
+  private async evaluate(expression: string, returnByValue: boolean): Promise<unknown> {
+    const { result, exceptionDetails } = await this.session.send('Runtime.evaluate', { expression, returnByValue, silent: true });
+    if (exceptionDetails) throw new Error(`agent call failed in ${this.session.label}: ${describeException(exceptionDetails)}`);
+    return result.value;
+  }
+
+  /** `timerListMap` and `immediateQueue` from the closure scopes of `setTimeout`. */
+  private async findTimerInternals(): Promise<{ timerListMap?: string; immediateQueue?: string }> {
+    const found: { timerListMap?: string; immediateQueue?: string } = {};
+    // The original setTimeout, even when our agent (or another tool) has wrapped the global.
+    const fn = await this.session.send('Runtime.evaluate', { expression: "process.getBuiltinModule('timers').setTimeout", objectGroup: OBJECT_GROUP });
+    if (!fn.result.objectId) return found;
+    const functionProperties = await this.session.send('Runtime.getProperties', { objectId: fn.result.objectId, ownProperties: true });
+    const scopes = functionProperties.internalProperties?.find((property) => property.name === '[[Scopes]]')?.value?.objectId;
+    if (!scopes) return found;
+    const scopeList = await this.session.send('Runtime.getProperties', { objectId: scopes, ownProperties: true });
+    for (const scope of scopeList.result) {
+      if (!scope.value?.objectId || found.timerListMap) continue;
+      const variables = await this.session.send('Runtime.getProperties', { objectId: scope.value.objectId, ownProperties: true });
+      for (const variable of variables.result) {
+        if (variable.name === 'timerListMap' && variable.value?.objectId) found.timerListMap = variable.value.objectId;
+        if (variable.name === 'immediateQueue' && variable.value?.objectId) found.immediateQueue = variable.value.objectId;
+      }
+    }
+    return found;
+  }
+}
+
+function describeException(details: { text: string; exception?: { description?: string } } | undefined): string {
+  return details?.exception?.description?.split('\n')[0] ?? details?.text ?? 'unknown error';
+}
