@@ -1,0 +1,75 @@
+import type { AsyncSnapshotReport, SiteReport, SourceLocation, StackFrame } from '../protocol/asyncSnapshot';
+import { formatDuration } from './duration';
+
+export interface TextOptions {
+  /** Paths under this directory are shown relative to it. */
+  root?: string;
+}
+
+/** A goroutine-dump-style text: a header per site, its evidence and context, then its creation stack. */
+export function formatSnapshotText(report: AsyncSnapshotReport, options: TextOptions = {}): string {
+  const { summary, stackSampling } = report;
+  const lines = [
+    `${report.target.label} · ${plural(report.liveResources, 'live resource')} in ${plural(report.sites.length, 'site')} · ${summary.high} high, ${summary.medium} medium, ${summary.low} low`,
+    `taken ${new Date(report.takenAt).toISOString()} · uptime ${formatDuration(report.processUptimeMs)} · pause ${formatDuration(report.pauseMs)} · ${formatTotals(report)}`,
+  ];
+  if (stackSampling.currentInterval > 1 || stackSampling.dropped > 0) {
+    lines.push(`stacks sampled 1 in ${stackSampling.currentInterval} (${stackSampling.dropped} dropped): counts of sampled sites are estimates`);
+  }
+  for (const site of report.sites) lines.push('', ...formatSite(site, options.root));
+  return lines.join('\n') + '\n';
+}
+
+function formatSite(site: SiteReport, root: string | undefined): string[] {
+  const where = site.location ? formatLocation(site.location, root) : `callback ${site.callbackHint ?? '(unknown)'}`;
+  const lines = [
+    `score ${site.score} ${site.severity.toUpperCase()}  ${site.count} × ${site.type}  oldest ${formatDuration(site.oldestAgeMs)}  ${where}`,
+    `    ${formatEvidence(site).join(' · ')}`,
+  ];
+  for (const [key, { distinct, top }] of Object.entries(site.context.keys)) {
+    const values = top.map(({ value, count }) => `${value} ×${count}`).join(', ');
+    lines.push(`    ${key}: ${distinct} distinct (${values}${distinct > top.length ? ' …' : ''})`);
+  }
+  const reasons = site.factors.filter((factor) => factor.points > 0).sort((a, b) => b.points - a.points);
+  lines.push(`    why: ${reasons.length > 0 ? reasons.map((f) => `${f.name} ${f.points}/${f.weight}`).join(', ') : 'no leak evidence'}`);
+  for (const frame of site.stack) lines.push(`    at ${formatFrame(frame, root)}`);
+  if (site.stack.length === 0 && site.locationKind === 'callback' && site.location) {
+    lines.push(`    at ${site.callbackHint ?? '<callback>'} (${formatLocation(site.location, root)}) [callback: created before attach]`);
+  }
+  return lines;
+}
+
+function formatEvidence(site: SiteReport): string[] {
+  const evidence = [`trend ${site.growth.trend.join(' → ')}`, `created ${site.recentCreated} recently, ${site.recentEnded} ended`];
+  if (site.meanEndedLifetimeMs !== undefined) evidence.push(`ended ones lived ${formatDuration(site.meanEndedLifetimeMs)}`);
+  if (site.delayMs !== undefined) evidence.push(`${site.type === 'Interval' ? 'every' : 'after'} ${formatDuration(site.delayMs)}`);
+  if (site.ownerKnownCount > 0) evidence.push(`owner gone ${site.ownerGoneCount} of ${site.ownerKnownCount}`);
+  if (site.preexisting) evidence.push('created before attach');
+  if (site.sampledCount < site.count) evidence.push(`${site.sampledCount} with a stack`);
+  return evidence;
+}
+
+function formatFrame(frame: StackFrame, root: string | undefined): string {
+  const text = `${frame.functionName} (${formatLocation(frame, root)})`;
+  return frame.mapped ? text : `${text} [unmapped: ${frame.reason ?? 'no source map'}]`;
+}
+
+function formatLocation({ path, line, column }: SourceLocation, root: string | undefined): string {
+  return `${relativeTo(path, root)}:${line}:${column}`;
+}
+
+/** Prefix-based rather than `path.relative`: the target may run on another OS than the CLI. */
+function relativeTo(path: string, root: string | undefined): string {
+  if (!root) return path;
+  const base = root.replace(/[\\/]+$/, '');
+  return path.startsWith(base) && /^[\\/]/.test(path.slice(base.length)) ? path.slice(base.length + 1) : path;
+}
+
+function formatTotals(report: AsyncSnapshotReport): string {
+  const totals = Object.entries(report.totalsByType).filter(([, count]) => count > 0);
+  return totals.length > 0 ? totals.map(([type, count]) => `${type} ${count}`).join(', ') : 'no live resources';
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,178 @@
+import type { ResourceType } from '../protocol/agentSnapshot';
+import type { ScoreFactor, Severity } from '../protocol/asyncSnapshot';
+import { formatDuration } from './duration';
+
+/** What the leak factors look at for one site. */
+export interface SiteEvidence {
+  type: ResourceType;
+  count: number;
+  oldestAgeMs: number;
+  medianAgeMs: number;
+  processUptimeMs: number;
+  /** Created before the attach: the ages are lower bounds. */
+  preexisting: boolean;
+  recentCreated: number;
+  recentEnded: number;
+  meanEndedLifetimeMs?: number;
+  ownerGoneCount: number;
+  ownerKnownCount: number;
+  /** Counts in recent snapshots, oldest → newest, ending with the current one. */
+  trend: readonly number[];
+}
+
+/** One explainable term of the score. `assess` returns how strongly (0..1) the evidence points to a leak. */
+export interface LeakFactor {
+  name: string;
+  weight: number;
+  assess(evidence: SiteEvidence): { value: number; explanation: string };
+}
+
+export interface SiteScore {
+  score: number;
+  severity: Severity;
+  factors: ScoreFactor[];
+}
+
+/** The profiler's thresholds: 0–49 keep watching, 50–79 look closer, 80–100 act. */
+export function severityOf(score: number): Severity {
+  if (score >= 80) return 'high';
+  if (score >= 50) return 'medium';
+  return 'low';
+}
+
+/** Sums the factors' points (`round(weight × value)`), capped at 100. */
+export function scoreSite(evidence: SiteEvidence, factors: readonly LeakFactor[] = LEAK_FACTORS): SiteScore {
+  const assessed = factors.map(({ name, weight, assess }): ScoreFactor => {
+    const { value, explanation } = assess(evidence);
+    const clamped = clamp01(value);
+    return { name, weight, value: clamped, points: Math.round(weight * clamped), explanation };
+  });
+  const score = Math.min(100, assessed.reduce((sum, factor) => sum + factor.points, 0));
+  return { score, severity: severityOf(score), factors: assessed };
+}
+
+/** Resources younger than this are no evidence either way: everything starts young. */
+const SETTLING_MS = 60_000;
+/** Live resources this many times older than the site's ended ones count as fully suspicious. */
+const FULL_LIFETIME_EXCESS = 100;
+/** Growth needs this many intervals between snapshots before it counts fully. */
+const FULL_GROWTH_INTERVALS = 3;
+
+const age: LeakFactor = {
+  name: 'age',
+  weight: 20,
+  assess({ medianAgeMs, oldestAgeMs, processUptimeMs, meanEndedLifetimeMs, preexisting }) {
+    const atLeast = preexisting ? 'at least ' : '';
+    const ages = `median age ${atLeast}${formatDuration(medianAgeMs)} (oldest ${formatDuration(oldestAgeMs)})`;
+    const settled = Math.min(1, medianAgeMs / SETTLING_MS);
+    if (meanEndedLifetimeMs !== undefined && meanEndedLifetimeMs > 0) {
+      // Against the site's own normal lifetime, on a log scale: 10× older is half-suspicious.
+      const excess = medianAgeMs / meanEndedLifetimeMs;
+      const value = settled * clamp01(Math.log10(excess) / Math.log10(FULL_LIFETIME_EXCESS));
+      return { value, explanation: `${ages}: ${formatRatio(excess)} the ${formatDuration(meanEndedLifetimeMs)} mean lifetime of ended ones` };
+    }
+    const uptimeShare = processUptimeMs > 0 ? medianAgeMs / processUptimeMs : 0;
+    const value = settled * uptimeShare;
+    return { value, explanation: `${ages}: ${formatPercent(uptimeShare)} of the process uptime; none ended recently to compare with` };
+  },
+};
+
+const growth: LeakFactor = {
+  name: 'growth',
+  weight: 25,
+  assess({ trend }) {
+    const intervals = trend.length - 1;
+    if (intervals < 1) return { value: 0, explanation: 'first snapshot of this site: no growth evidence yet' };
+    const shown = trend.join(' → ');
+    if (trend[trend.length - 1] <= trend[0]) return { value: 0, explanation: `not growing: ${shown}` };
+    let rises = 0;
+    let falls = 0;
+    for (let index = 1; index < trend.length; index++) {
+      if (trend[index] > trend[index - 1]) rises++;
+      else if (trend[index] < trend[index - 1]) falls++;
+    }
+    // Steadiness, not the last delta, tells a leak from noise: a fluctuating count rises about
+    // as often as it falls. Few intervals are weak evidence.
+    const value = ((rises - falls) / intervals) * Math.min(1, intervals / FULL_GROWTH_INTERVALS);
+    return { value, explanation: `rose in ${rises} and fell in ${falls} of ${intervals} intervals: ${shown}` };
+  },
+};
+
+const STILL_LIVE: Partial<Record<ResourceType, string>> = {
+  Interval: 'still repeating',
+  Promise: 'still pending',
+  Timeout: 'not fired or cleared yet',
+};
+
+const neverEnds: LeakFactor = {
+  name: 'never-ends',
+  weight: 15,
+  assess({ type, recentCreated, recentEnded }) {
+    if (recentCreated === 0) return { value: 0, explanation: "none created in the agent's recent window" };
+    const unended = Math.max(0, recentCreated - recentEnded);
+    const state = STILL_LIVE[type] ?? 'not ended';
+    return { value: unended / recentCreated, explanation: `${unended} of ${recentCreated} created recently ${state}` };
+  },
+};
+
+const ownerGone: LeakFactor = {
+  name: 'owner-gone',
+  weight: 30,
+  assess({ ownerGoneCount, ownerKnownCount, count }) {
+    if (ownerKnownCount === 0) return { value: 0, explanation: 'owner unknown (created outside any connection or player context)' };
+    return {
+      value: ownerGoneCount / ownerKnownCount,
+      explanation: `${ownerGoneCount} of ${ownerKnownCount} with a known owner (of ${count}) belong to a closed connection or a disconnected player/room`,
+    };
+  },
+};
+
+/** How often each type is the leak in practice; long-lived by design scores low. */
+const TYPE_PRIORS: Record<ResourceType, { value: number; why: string }> = {
+  Interval: { value: 1, why: 'repeats until cleared: the classic forgotten heartbeat' },
+  Promise: { value: 1, why: 'a promise that never settles keeps its whole continuation alive' },
+  Timeout: { value: 0.5, why: 'fires once, but holds its closure until then' },
+  Immediate: { value: 0.2, why: 'runs on the next turn of the loop' },
+  TCPSocket: { value: 0.3, why: 'connections are long-lived by design' },
+  PipeSocket: { value: 0.3, why: 'connections are long-lived by design' },
+  UDPSocket: { value: 0.3, why: 'sockets are long-lived by design' },
+  ChildProcess: { value: 0.3, why: 'child processes are usually long-lived by design' },
+  Worker: { value: 0.3, why: 'workers are usually long-lived by design' },
+  TCPServer: { value: 0, why: 'a listening server lives as long as the process' },
+  PipeServer: { value: 0, why: 'a listening server lives as long as the process' },
+  Other: { value: 0.2, why: 'unclassified resource' },
+};
+
+const typePrior: LeakFactor = {
+  name: 'type',
+  weight: 10,
+  assess({ type }) {
+    const { value, why } = TYPE_PRIORS[type];
+    return { value, explanation: `${type}: ${why}` };
+  },
+};
+
+/**
+ * The default factors, after the Go profiler's age 30 / blocking 40 / reference depth 30:
+ * growth + never-ends play the part of "blocking" (work that keeps piling up), owner-gone the
+ * part of the reference chain (held by something that no longer exists).
+ *
+ * Owner-gone and growth are what tell a leak from long-lived infrastructure, so they carry 55
+ * of the 100. Age, never-ends and type describe a healthy singleton too (a listening server,
+ * a game-loop interval started at boot), so together they stay at 45: without growth or a gone
+ * owner a site cannot leave "low". A future factor (e.g. retained size) is one more entry here,
+ * with the weights rebalanced to 100.
+ */
+export const LEAK_FACTORS: readonly LeakFactor[] = [age, growth, neverEnds, ownerGone, typePrior];
+
+function clamp01(value: number): number {
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}
+
+function formatRatio(ratio: number): string {
+  return ratio >= 10 ? `${Math.round(ratio)}×` : `${ratio.toFixed(1)}×`;
+}
+
+function formatPercent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}

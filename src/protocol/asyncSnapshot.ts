@@ -1,0 +1,133 @@
+/**
+ * An analysed async-resource snapshot: the agent's sites, mapped to original source, scored and
+ * compared with earlier snapshots. Shared by the CLI's JSON output, the language server and the
+ * webview, so everything here is plain JSON data.
+ */
+import type { ResourceType } from './agentSnapshot';
+
+export type Severity = 'low' | 'medium' | 'high';
+
+/** An original-source position, 1-based (as editors show it). */
+export interface SourceLocation {
+  path: string;
+  line: number;
+  column: number;
+}
+
+export interface StackFrame extends SourceLocation {
+  functionName: string;
+  /** False when the frame stays at its generated position; `reason` says why. */
+  mapped: boolean;
+  reason?: string;
+}
+
+/** Where `SiteReport.location` came from, so a reader knows how much to trust it. */
+export type LocationKind = 'user-frame' | 'first-frame' | 'callback';
+
+/** One term of a leak score: `points = round(weight * value)`, and the score is their sum. */
+export interface ScoreFactor {
+  name: string;
+  /** The most points this factor can give. */
+  weight: number;
+  /** 0..1: how strongly the evidence points to a leak. */
+  value: number;
+  points: number;
+  explanation: string;
+}
+
+export interface ContextKeySummary {
+  distinct: number;
+  /** The most frequent values and how many live resources carry each. */
+  top: Array<{ value: string; count: number }>;
+}
+
+export interface SiteContext {
+  /** Per context key (e.g. `playerId`, `roomId`). */
+  keys: Record<string, ContextKeySummary>;
+  /** Share of the resources with a known owner whose owner is gone; null when no owner is known. */
+  goneShare: number | null;
+}
+
+export interface SiteGrowth {
+  /** Count in the previous snapshot where this site was tracked; null on its first sighting. */
+  previous: number | null;
+  delta: number | null;
+  /** Counts in recent snapshots, oldest → newest, ending with this one. */
+  trend: number[];
+}
+
+export interface SiteReport {
+  /** The agent's id: stable while the same agent stays installed. */
+  id: string;
+  /** Stable across re-attaches (type plus original-source creation stack): diffs and history match sites by it. */
+  key: string;
+  type: ResourceType;
+  count: number;
+  /** Live resources that carry a captured stack (`count` is an estimate when this is lower). */
+  sampledCount: number;
+  /** 0–100. */
+  score: number;
+  severity: Severity;
+  factors: ScoreFactor[];
+  oldestAgeMs: number;
+  medianAgeMs: number;
+  newestAgeMs: number;
+  /** The creation site: the top frame in the program's own code; null when nothing is known. */
+  location: SourceLocation | null;
+  locationKind: LocationKind | null;
+  /** Creation stack, innermost first; empty for resources created before the attach. */
+  stack: StackFrame[];
+  callbackHint?: string;
+  context: SiteContext;
+  ownerGoneCount: number;
+  ownerKnownCount: number;
+  growth: SiteGrowth;
+  /** Created before the agent was attached: ages are lower bounds, the location is the callback's. */
+  preexisting: boolean;
+  /** Intervals: repeat period. Timeouts: delay. */
+  delayMs?: number;
+  /** From the agent's window of recent creations at this site. */
+  recentCreated: number;
+  recentEnded: number;
+  meanEndedLifetimeMs?: number;
+}
+
+export interface AsyncSnapshotReport {
+  target: { pid: number; threadId: number; label: string };
+  agentVersion: string;
+  takenAt: number;
+  processUptimeMs: number;
+  pauseMs: number;
+  liveResources: number;
+  totalsByType: Partial<Record<ResourceType, number>>;
+  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
+  /** By score, highest first, then by count. */
+  sites: SiteReport[];
+  summary: Record<Severity, number>;
+}
+
+/** The CLI's `--json` document: the report plus a schema version for scripts that parse it. */
+export interface AsyncSnapshotJson extends AsyncSnapshotReport {
+  schemaVersion: 1;
+}
+
+export interface SiteDelta {
+  key: string;
+  id: string;
+  type: ResourceType;
+  location: SourceLocation | null;
+  before: number;
+  after: number;
+  delta: number;
+  /** `new`: only in the current snapshot; `gone`: only in the previous one. */
+  status: 'new' | 'gone' | 'kept';
+}
+
+export interface SnapshotDiff {
+  elapsedMs: number;
+  liveResourcesDelta: number;
+  /** Largest growth first. */
+  sites: SiteDelta[];
+  newSites: number;
+  goneSites: number;
+}

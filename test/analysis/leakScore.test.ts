@@ -1,0 +1,123 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LEAK_FACTORS, scoreSite, severityOf, type LeakFactor, type SiteEvidence } from '../../src/analysis';
+import { MINUTE, SECOND } from './fixtures';
+
+const quiet: SiteEvidence = {
+  type: 'Timeout',
+  count: 1,
+  oldestAgeMs: 0,
+  medianAgeMs: 0,
+  processUptimeMs: 60 * MINUTE,
+  preexisting: false,
+  recentCreated: 0,
+  recentEnded: 0,
+  ownerGoneCount: 0,
+  ownerKnownCount: 0,
+  trend: [1],
+};
+
+function factor(evidence: Partial<SiteEvidence>, name: string) {
+  const found = scoreSite({ ...quiet, ...evidence }).factors.find((candidate) => candidate.name === name);
+  assert.ok(found, name);
+  return found;
+}
+
+const fixed = (name: string, weight: number, value = 1): LeakFactor => ({ name, weight, assess: () => ({ value, explanation: `fixed ${value}` }) });
+
+test('severity thresholds: 0–49 low, 50–79 medium, 80–100 high', () => {
+  assert.deepEqual(
+    [0, 49, 50, 79, 80, 100].map(severityOf),
+    ['low', 'low', 'medium', 'medium', 'high', 'high'],
+  );
+});
+
+test('scoreSite applies the thresholds to the summed points, and caps at 100', () => {
+  const scored = (weights: number[]) => scoreSite(quiet, weights.map((weight, index) => fixed(`f${index}`, weight)));
+  assert.deepEqual([scored([49]).score, scored([49]).severity], [49, 'low']);
+  assert.deepEqual([scored([25, 25]).score, scored([25, 25]).severity], [50, 'medium']);
+  assert.deepEqual([scored([79]).score, scored([79]).severity], [79, 'medium']);
+  assert.deepEqual([scored([40, 40]).score, scored([40, 40]).severity], [80, 'high']);
+  assert.equal(scored([60, 60]).score, 100);
+});
+
+test('points are round(weight × value), with values clamped to 0..1', () => {
+  const { factors, score } = scoreSite(quiet, [fixed('half', 25, 0.5), fixed('over', 10, 3), fixed('broken', 10, Number.NaN), fixed('negative', 10, -1)]);
+  assert.deepEqual(
+    factors.map(({ name, value, points }) => [name, value, points]),
+    [
+      ['half', 0.5, 13],
+      ['over', 1, 10],
+      ['broken', 0, 0],
+      ['negative', 0, 0],
+    ],
+  );
+  assert.equal(score, 23);
+  assert.equal(factors[0].explanation, 'fixed 0.5');
+});
+
+test('the default factors weigh 100 in all, and without growth or a gone owner a site stays low', () => {
+  assert.equal(
+    LEAK_FACTORS.reduce((sum, { weight }) => sum + weight, 0),
+    100,
+  );
+  // Everything else at its worst: ancient, never ending, the riskiest type.
+  const { score, severity } = scoreSite({ ...quiet, type: 'Interval', count: 500, medianAgeMs: 59 * MINUTE, oldestAgeMs: 59 * MINUTE, recentCreated: 500, trend: [500, 500, 500] });
+  assert.equal(score, 45);
+  assert.equal(severity, 'low');
+});
+
+test('growth: one snapshot, flat or shrinking counts give nothing; steady growth over the trend gives all', () => {
+  assert.equal(factor({ trend: [7] }, 'growth').points, 0);
+  assert.match(factor({ trend: [7] }, 'growth').explanation, /no growth evidence/);
+  assert.equal(factor({ trend: [4, 4, 4, 4] }, 'growth').points, 0);
+  assert.equal(factor({ trend: [9, 7, 5, 3] }, 'growth').points, 0);
+  assert.equal(factor({ trend: [9, 12, 5, 3] }, 'growth').points, 0, 'the trend, not the last delta');
+  assert.equal(factor({ trend: [3, 6, 9, 12] }, 'growth').value, 1);
+  assert.equal(factor({ trend: [3, 6, 9, 12, 15, 18, 21, 24, 27, 30] }, 'growth').value, 1);
+});
+
+test('growth: noise and short histories are weak evidence', () => {
+  const noisy = factor({ trend: [2, 4, 1, 3, 2, 5] }, 'growth');
+  assert.ok(noisy.value <= 0.2, `noisy ${noisy.value}`);
+  const twoSnapshots = factor({ trend: [3, 6] }, 'growth');
+  assert.ok(twoSnapshots.value > 0 && twoSnapshots.value < 0.5, `two snapshots ${twoSnapshots.value}`);
+  const withDip = factor({ trend: [3, 6, 5, 9, 12] }, 'growth');
+  assert.ok(withDip.value >= 0.5 && withDip.value < 1, `dip ${withDip.value}`);
+});
+
+test('age: relative to the process uptime, or to the lifetime of ended ones when known; young resources score ~0', () => {
+  assert.equal(factor({ medianAgeMs: 3 * SECOND, oldestAgeMs: 5 * SECOND }, 'age').points, 0);
+  assert.equal(factor({ medianAgeMs: 30 * MINUTE }, 'age').value, 0.5);
+  assert.match(factor({ medianAgeMs: 30 * MINUTE }, 'age').explanation, /50% of the process uptime/);
+  // Ended ones lived 2 s: live ones 10 min old are 300× that.
+  const outlived = factor({ medianAgeMs: 10 * MINUTE, meanEndedLifetimeMs: 2 * SECOND }, 'age');
+  assert.equal(outlived.value, 1);
+  assert.match(outlived.explanation, /300× the 2s mean lifetime of ended ones/);
+  const normal = factor({ medianAgeMs: 10 * MINUTE, meanEndedLifetimeMs: 12 * MINUTE }, 'age');
+  assert.equal(normal.points, 0, 'as old as the ones that ended normally');
+});
+
+test('never-ends: the share of recent creations still live', () => {
+  assert.equal(factor({ recentCreated: 0 }, 'never-ends').points, 0);
+  assert.equal(factor({ type: 'Interval', recentCreated: 8, recentEnded: 0 }, 'never-ends').value, 1);
+  assert.match(factor({ type: 'Interval', recentCreated: 8, recentEnded: 0 }, 'never-ends').explanation, /8 of 8 created recently still repeating/);
+  assert.equal(factor({ recentCreated: 200, recentEnded: 150 }, 'never-ends').value, 0.25);
+  assert.equal(factor({ recentCreated: 5, recentEnded: 9 }, 'never-ends').value, 0, 'ended ones created before the window');
+});
+
+test('owner-gone: the share of known owners that are gone', () => {
+  assert.equal(factor({ ownerKnownCount: 0, ownerGoneCount: 0 }, 'owner-gone').points, 0);
+  assert.match(factor({}, 'owner-gone').explanation, /owner unknown/);
+  assert.equal(factor({ count: 10, ownerKnownCount: 8, ownerGoneCount: 2 }, 'owner-gone').value, 0.25);
+  assert.equal(factor({ count: 10, ownerKnownCount: 8, ownerGoneCount: 8 }, 'owner-gone').points, 30);
+});
+
+test('type: intervals and pending promises are the classic leaks, a listening server is not', () => {
+  const prior = (type: SiteEvidence['type']) => factor({ type }, 'type').value;
+  assert.equal(prior('Interval'), 1);
+  assert.equal(prior('Promise'), 1);
+  assert.equal(prior('TCPServer'), 0);
+  assert.ok(prior('Timeout') < prior('Interval') && prior('TCPSocket') < prior('Timeout'));
+  assert.match(factor({ type: 'TCPServer' }, 'type').explanation, /listening server/);
+});
