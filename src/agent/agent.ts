@@ -55,8 +55,8 @@ export class Agent {
   ) {
     this.timerListsFound = internals.timerListMap !== undefined && internals.immediateQueue !== undefined;
     const { executionAsyncResource } = getBuiltin('async_hooks') as { executionAsyncResource: () => object };
-    this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames);
-    this.promiseSampler = new StackSampler(config.promiseBudgetPerSecond, config.maxFrames);
+    this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
+    this.promiseSampler = new StackSampler(config.promiseBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
     this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, executionAsyncResource, (resource) => this.registry.get(resource)?.owner.owner);
     this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership, this.ownTimers);
     this.handles = new HandleTracking(this.registry, this.sampler, this.ownership);
@@ -122,7 +122,7 @@ export class Agent {
       liveResources: Math.round(live),
       totalsByType: totals,
       sites,
-      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.lastInterval * 100) / 100, dropped: this.sampler.dropped },
+      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped },
     };
   }
 

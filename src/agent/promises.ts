@@ -27,6 +27,7 @@ export class PromiseTracking {
     if (!hooks) return;
     const { registry, sampler, ownership, pending } = this;
     const init = (promise: Promise<unknown>) => {
+      const weight = sampler.interval;
       const holder = sampler.capture(init);
       if (!holder) return;
       const record = registry.add(promise, {
@@ -36,7 +37,7 @@ export class PromiseTracking {
         holder,
         frames: undefined,
         siteKey: undefined,
-        weight: Math.min(sampler.lastInterval, 1e6),
+        weight,
         endedAt: undefined,
         delayMs: undefined,
       });

@@ -11,37 +11,47 @@ export interface StackHolder {
 
 type StackFunction = (...args: never[]) => unknown;
 
+/**
+ * Which creations get a stack. Each is sampled with probability `p`, re-estimated every
+ * housekeeping window from the creation rate so that about `budgetPerSecond` stacks are taken;
+ * a sampled record stands for `1 / p` creations, so per-site counts stay unbiased estimates.
+ * (A first-come token bucket would favour whatever runs first in each window.)
+ */
 export class StackSampler {
-  private tokens: number;
-  /** Creations skipped since the budget last refilled; drives the reported sampling interval. */
-  private skippedThisWindow = 0;
+  private probability = 1;
+  private createdThisWindow = 0;
   private takenThisWindow = 0;
-  lastInterval = 1;
   dropped = 0;
 
   constructor(
     readonly budgetPerSecond: number,
     private readonly maxFrames: number,
-  ) {
-    this.tokens = budgetPerSecond / 10;
+    private readonly windowMs: number,
+  ) {}
+
+  /** 1 / p: how many creations one sampled record stands for right now. */
+  get interval(): number {
+    return 1 / this.probability;
   }
 
-  /** Called every 100 ms by the agent's housekeeping timer. */
+  /** Called once per housekeeping window. */
   refill(): void {
-    const seen = this.takenThisWindow + this.skippedThisWindow;
-    this.lastInterval = this.takenThisWindow ? seen / this.takenThisWindow : seen ? Infinity : 1;
-    this.tokens = this.budgetPerSecond / 10;
-    this.takenThisWindow = this.skippedThisWindow = 0;
+    const budget = (this.budgetPerSecond * this.windowMs) / 1000;
+    // Smooth over windows so one burst does not swing the rate.
+    const target = this.createdThisWindow > budget ? budget / this.createdThisWindow : 1;
+    this.probability = Math.min(1, Math.max(1e-4, (this.probability + target) / 2));
+    this.createdThisWindow = this.takenThisWindow = 0;
   }
 
-  /** A raw (unformatted) stack above `above`, or undefined when over budget. */
+  /** A raw (unformatted) stack above `above`, or undefined when this creation is not sampled. */
   capture(above: StackFunction): StackHolder | undefined {
-    if (this.tokens < 1) {
-      this.skippedThisWindow++;
+    this.createdThisWindow++;
+    const budget = (this.budgetPerSecond * this.windowMs) / 1000;
+    // The hard cap keeps a sudden burst within twice the budget before the next re-estimate.
+    if ((this.probability < 1 && Math.random() >= this.probability) || this.takenThisWindow >= 2 * budget) {
       this.dropped++;
       return undefined;
     }
-    this.tokens--;
     this.takenThisWindow++;
     const holder: StackHolder = {};
     const limit = Error.stackTraceLimit;
@@ -52,10 +62,18 @@ export class StackSampler {
   }
 }
 
+/** The injected agent's script name (its `//# sourceURL`), so its own frames can be dropped. */
+export const AGENT_SCRIPT_URL = 'leak-inspector-agent.js';
+
+/** Frames that say nothing about who created the resource: ours, hooks, native builtins. */
+function isNoise(frame: RawFrame): boolean {
+  return frame.url === '' || frame.url === AGENT_SCRIPT_URL || frame.url === 'node:internal/promise_hooks';
+}
+
 /** Formats a captured stack into frames; V8 calls `prepareStackTrace` on first access only. */
 export function formatStack(holder: StackHolder): RawFrame[] {
   const previous = Error.prepareStackTrace;
-  Error.prepareStackTrace = (_error, callSites) => callSites.map(toRawFrame);
+  Error.prepareStackTrace = (_error, callSites) => callSites.map(toRawFrame).filter((frame) => !isNoise(frame));
   try {
     const frames = holder.stack;
     return Array.isArray(frames) ? (frames as RawFrame[]) : [];

@@ -1,5 +1,6 @@
 import type { AsyncSnapshotReport, SiteContext, SiteGrowth, SiteReport } from '../protocol/asyncSnapshot';
 import { LEAK_FACTORS, scoreSite, type LeakFactor } from './leakScore';
+import { isUserFrame } from '../sourcemap';
 import { creationLocation, stableSiteKey, toStackFrames, type ResolvedAgentSnapshot, type ResolvedSite } from './resolvedSite';
 import type { SiteHistory } from './siteHistory';
 
@@ -18,10 +19,11 @@ export function analyzeSnapshot(snapshot: ResolvedAgentSnapshot, options: Analyz
     snapshot.takenAt,
     keyed.map(({ site, key }) => ({ id: site.id, key, count: site.count })),
   );
+  const awaited = innerPromiseSites(snapshot.sites);
   const sites = keyed
     .map(({ site, key }) => {
       const growth = growthById?.get(site.id) ?? { previous: null, delta: null, trend: [site.count] };
-      return analyzeSite(site, key, growth, snapshot, options.factors ?? LEAK_FACTORS);
+      return analyzeSite(site, key, growth, snapshot, options.factors ?? LEAK_FACTORS, awaited.get(site));
     })
     .sort((a, b) => b.score - a.score || b.count - a.count || a.key.localeCompare(b.key));
 
@@ -48,6 +50,7 @@ function analyzeSite(
   growth: SiteGrowth,
   snapshot: ResolvedAgentSnapshot,
   factors: readonly LeakFactor[],
+  awaitsPromiseAt: string | undefined,
 ): SiteReport {
   const ageAt = (createdAt: number) => Math.max(0, snapshot.takenAt - createdAt);
   const oldestAgeMs = ageAt(site.oldestCreatedAt);
@@ -66,6 +69,7 @@ function analyzeSite(
       ownerGoneCount: site.ownerGoneCount,
       ownerKnownCount: site.ownerKnownCount,
       trend: growth.trend,
+      awaitsPromiseAt,
     },
     factors,
   );
@@ -98,6 +102,45 @@ function analyzeSite(
   if (site.delayMs !== undefined) report.delayMs = site.delayMs;
   if (site.meanEndedLifetimeMs !== undefined) report.meanEndedLifetimeMs = site.meanEndedLifetimeMs;
   return report;
+}
+
+/**
+ * Pending-promise sites that are outer links of an await chain: their creating function appears
+ * further down the stack of another pending-promise site (e.g. `async run()` awaiting the
+ * promise `waitFor` created). Maps each to where that inner promise was created.
+ */
+function innerPromiseSites(sites: readonly ResolvedSite[]): Map<ResolvedSite, string> {
+  const result = new Map<ResolvedSite, string>();
+  const promises = sites.filter((site) => site.type === 'Promise');
+  const topUserFrame = (site: ResolvedSite) => {
+    const index = site.resolvedStack.findIndex(isUserFrame);
+    return index < 0 ? undefined : { index, path: site.resolvedStack[index].path, name: functionNameAt(site, index) };
+  };
+  for (const outer of promises) {
+    const top = topUserFrame(outer);
+    if (!top?.name) continue;
+    for (const inner of promises) {
+      const innerTop = topUserFrame(inner);
+      if (inner === outer || !innerTop) continue;
+      const deeperInStack = inner.resolvedStack.some((frame, i) => i > innerTop.index && frame.path === top.path && functionNameAt(inner, i) === top.name);
+      // An async function's own promise is created at its first line; a promise it then awaits
+      // is created further down the same function.
+      const innerLine = inner.resolvedStack[innerTop.index].line;
+      const sameAsyncFunction = innerTop.name === top.name && innerTop.path === top.path && innerLine > outer.resolvedStack[top.index].line;
+      const awaits = deeperInStack || sameAsyncFunction;
+      if (awaits) {
+        const at = inner.resolvedStack[innerTop.index];
+        result.set(outer, `${at.path}:${at.line}`);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+/** The frame's function, without V8's `async ` marker for frames resumed after an await. */
+function functionNameAt(site: ResolvedSite, index: number): string | undefined {
+  return site.frames[index]?.functionName.replace(/^async /, '');
 }
 
 function summarizeContext(site: ResolvedSite): SiteContext {

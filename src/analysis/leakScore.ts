@@ -18,6 +18,12 @@ export interface SiteEvidence {
   ownerKnownCount: number;
   /** Counts in recent snapshots, oldest → newest, ending with the current one. */
   trend: readonly number[];
+  /**
+   * Pending promises only: where a deeper pending promise of the same await chain was created.
+   * Like a goroutine dump's blocking frame, the chain's innermost promise is the one to report;
+   * its awaiters are pending only because it is.
+   */
+  awaitsPromiseAt?: string;
 }
 
 /** One explainable term of the score. `assess` returns how strongly (0..1) the evidence points to a leak. */
@@ -146,7 +152,8 @@ const TYPE_PRIORS: Record<ResourceType, { value: number; why: string }> = {
 const typePrior: LeakFactor = {
   name: 'type',
   weight: 10,
-  assess({ type }) {
+  assess({ type, awaitsPromiseAt }) {
+    if (awaitsPromiseAt) return { value: 0, explanation: `Promise awaiting the pending promise created at ${awaitsPromiseAt}, where the chain is blocked` };
     const { value, why } = TYPE_PRIORS[type];
     return { value, explanation: `${type}: ${why}` };
   },

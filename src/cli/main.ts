@@ -1,11 +1,17 @@
 /** The `leak-inspector` command line. */
 import { parseArgs } from 'node:util';
 import { runDemo } from './demo';
+import { snapshotCommand } from './snapshotCommand';
 
 const USAGE = `usage: leak-inspector <command> [options]
 
 commands:
-  demo [--players N] [--duration S]   start the sample game server with all leaks, run bots, report`;
+  snapshot --inspect TARGET [--json] [--watch S] [--interval S] [--allow-remote HOST]
+      live async resources of a running Node process grouped by creation site, with leak
+      scores. TARGET is host:port, a ws:// inspector URL, or pid:N (the inspector is switched
+      on if it is off). --watch S keeps snapshotting for S seconds (growth needs several).
+  demo [--players N] [--duration S]
+      start the sample game server with all leaks, run bots against it, report the suspects`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -13,6 +19,30 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { values } = parseArgs({ args: rest, options: { players: { type: 'string', default: '30' }, duration: { type: 'string', default: '10' } } });
       await runDemo({ players: positive(values.players, 'players'), durationS: positive(values.duration, 'duration') });
+      return 0;
+    }
+    case 'snapshot': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          inspect: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          watch: { type: 'string' },
+          interval: { type: 'string', default: '2' },
+          'allow-remote': { type: 'string', multiple: true, default: [] },
+        },
+      });
+      if (!values.inspect) throw new Error(`snapshot needs --inspect TARGET\n\n${USAGE}`);
+      await snapshotCommand(
+        {
+          target: values.inspect,
+          json: values.json,
+          watchS: values.watch === undefined ? undefined : positive(values.watch, 'watch'),
+          intervalS: positive(values.interval, 'interval'),
+          allowRemoteHosts: values['allow-remote'],
+        },
+        (text) => console.log(text),
+      );
       return 0;
     }
     case undefined:

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import type { CdpSession } from '../cdp';
 import { builtFile } from '../common/packageRoot';
 import type { InstallReply } from '../agent/agent';
+import { AGENT_SCRIPT_URL } from '../agent/stacks';
 import type { AgentConfig, AgentSnapshot } from '../protocol/agentSnapshot';
 
 const AGENT = "globalThis[Symbol.for('leak-inspector.agent')]";
@@ -17,7 +18,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   contextKeys: ['playerId', 'roomId', 'protocol'],
   ownerKeys: ['playerId', 'roomId'],
   stackBudgetPerSecond: 500,
-  promiseBudgetPerSecond: 100,
+  promiseBudgetPerSecond: 300,
   maxFrames: 12,
 };
 
@@ -37,7 +38,7 @@ export class AgentInjector {
   constructor(private readonly session: CdpSession) {}
 
   async install(config: AgentConfig = DEFAULT_AGENT_CONFIG): Promise<InstallReply> {
-    agentSource ??= fs.readFileSync(builtFile('agent.js'), 'utf8');
+    agentSource ??= `${fs.readFileSync(builtFile('agent.js'), 'utf8')}\n//# sourceURL=${AGENT_SCRIPT_URL}\n`;
     await this.evaluate(agentSource, false);
     const internals = await this.findTimerInternals();
     const holder = await this.session.send('Runtime.evaluate', { expression: AGENT, objectGroup: OBJECT_GROUP });

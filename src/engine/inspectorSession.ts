@@ -1,0 +1,142 @@
+/**
+ * One inspected process: the CDP connection, the agent in its main thread and in each worker,
+ * the source maps and the history that growth is measured against. This is what the CLI and
+ * the language server drive: attach, snapshot (as often as wanted), detach.
+ */
+import { attach, NodeWorkers, type AttachOptions, type CdpConnection, type CdpSession } from '../cdp';
+import { analyzeSnapshot, SiteHistory, type ResolvedAgentSnapshot, type ResolvedSite } from '../analysis';
+import type { AgentConfig } from '../protocol/agentSnapshot';
+import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
+import { SourceMapResolver, type GeneratedFrame, type ResolvedLocation } from '../sourcemap';
+import { AgentInjector, DEFAULT_AGENT_CONFIG } from './agentInjector';
+import { ScriptUrls } from './scriptUrls';
+
+export interface InspectorOptions extends AttachOptions {
+  agent?: Partial<AgentConfig>;
+  /** Remote path prefix → local folder, for source maps of a server built elsewhere. */
+  pathMapping?: Record<string, string>;
+  /** Inspect worker threads too (default true). */
+  workers?: boolean;
+}
+
+/** The agent in one thread, with what it needs to turn raw snapshots into reports. */
+class ThreadInspector {
+  readonly agent: AgentInjector;
+  readonly history = new SiteHistory();
+  private readonly scripts: ScriptUrls;
+
+  constructor(
+    readonly session: CdpSession,
+    private readonly resolver: SourceMapResolver,
+  ) {
+    this.agent = new AgentInjector(session);
+    this.scripts = new ScriptUrls(session);
+  }
+
+  async snapshot(): Promise<AsyncSnapshotReport> {
+    const raw = await this.agent.snapshot();
+    const callbackIndexes = raw.sites.flatMap((site) => (site.callbackIndex === undefined ? [] : [site.callbackIndex]));
+    const callbackFrames = await this.callbackFrames(callbackIndexes);
+    const sites: ResolvedSite[] = await Promise.all(
+      raw.sites.map(async (site) => {
+        const resolvedStack = await this.resolver.resolveStack(site.frames.map(toGeneratedFrame));
+        const callbackFrame = site.callbackIndex === undefined ? undefined : callbackFrames.get(site.callbackIndex);
+        const callbackLocation: ResolvedLocation | undefined = callbackFrame ? await this.resolver.resolve(callbackFrame) : undefined;
+        return { ...site, resolvedStack, callbackLocation };
+      }),
+    );
+    const resolved: ResolvedAgentSnapshot = { ...raw, sites };
+    return analyzeSnapshot(resolved, { history: this.history, label: this.session.label });
+  }
+
+  private async callbackFrames(indexes: number[]): Promise<Map<number, GeneratedFrame>> {
+    const frames = new Map<number, GeneratedFrame>();
+    if (indexes.length === 0) return frames;
+    const locations = await this.agent.callbackLocations(indexes);
+    const urls = await this.scripts.lookup([...locations.values()].map((location) => location.scriptId));
+    for (const [index, location] of locations) {
+      const url = urls.get(location.scriptId);
+      if (url) frames.set(index, { url, lineNumber: location.lineNumber, columnNumber: location.columnNumber });
+    }
+    return frames;
+  }
+}
+
+export class InspectorSession {
+  private readonly threads: ThreadInspector[] = [];
+  private workers: NodeWorkers | undefined;
+  private detached = false;
+
+  private constructor(
+    readonly connection: CdpConnection,
+    private readonly config: AgentConfig,
+    private readonly resolver: SourceMapResolver,
+  ) {}
+
+  /** Attaches to `target` (host:port, ws:// URL or pid:N) and installs the agent everywhere. */
+  static async attach(target: string, options: InspectorOptions = {}): Promise<InspectorSession> {
+    const connection = await attach(target, options);
+    const config = { ...DEFAULT_AGENT_CONFIG, ...options.agent };
+    const session = new InspectorSession(connection, config, new SourceMapResolver({ pathMapping: options.pathMapping }));
+    try {
+      await session.addThread(connection);
+      if (options.workers !== false) {
+        session.workers = await NodeWorkers.enable(connection);
+        for (const worker of session.workers.list()) await session.addThread(worker);
+      }
+    } catch (error) {
+      await session.detach().catch(() => undefined);
+      throw error;
+    }
+    return session;
+  }
+
+  get label(): string {
+    return this.connection.label;
+  }
+
+  /** One report per thread: the main thread first, then each worker. */
+  async snapshot(): Promise<AsyncSnapshotReport[]> {
+    if (this.detached) throw new Error(`already detached from ${this.label}`);
+    await this.adoptNewWorkers();
+    const reports: AsyncSnapshotReport[] = [];
+    for (const thread of this.threads) {
+      if (thread.session.isClosed && thread.session !== this.connection) continue;
+      reports.push(await thread.snapshot());
+    }
+    return reports;
+  }
+
+  /** Removes the agent from every thread and closes the connection; safe to call twice. */
+  async detach(): Promise<void> {
+    if (this.detached) return;
+    this.detached = true;
+    const problems: string[] = [];
+    for (const thread of this.threads.reverse()) {
+      if (thread.session.isClosed) continue;
+      await thread.agent.uninstall().catch((error: Error) => problems.push(`${thread.session.label}: ${error.message}`));
+    }
+    await this.workers?.dispose().catch((error: Error) => problems.push(`workers: ${error.message}`));
+    this.resolver.dispose();
+    await this.connection.close();
+    if (problems.length) throw new Error(`detached, but the agent could not be removed from ${problems.join('; ')}`);
+  }
+
+  private async addThread(session: CdpSession): Promise<void> {
+    const thread = new ThreadInspector(session, this.resolver);
+    await thread.agent.install(this.config);
+    this.threads.push(thread);
+  }
+
+  private async adoptNewWorkers(): Promise<void> {
+    if (!this.workers) return;
+    for (const worker of this.workers.list()) {
+      if (!this.threads.some((thread) => thread.session === worker)) await this.addThread(worker);
+    }
+  }
+}
+
+/** Agent frames are 1-based (V8 stack convention); the resolver takes CDP's 0-based ones. */
+function toGeneratedFrame(frame: { url: string; line: number; column: number; functionName: string }): GeneratedFrame {
+  return { url: frame.url, lineNumber: frame.line - 1, columnNumber: frame.column - 1, functionName: frame.functionName };
+}
