@@ -98,10 +98,12 @@ export class Agent {
     };
     this.timers.forEachLive((timer, type) => visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout));
     for (const { handle, type, server } of liveHandles) visit(handle, type, this.handles.representativeCallback(handle, server));
+    let promises = 0;
     for (const { record } of this.promises.live()) {
-      totals.Promise = (totals.Promise ?? 0) + record.weight;
+      promises += record.weight;
       builder.add(siteKeyOf(record)!, 'Promise', record, undefined, false);
     }
+    if (promises > 0) totals.Promise = Math.round(promises);
     // Resources without a stack join the stack site of their callback's code when one is known.
     for (const { type, record, callback, key } of unattributed) {
       builder.add(siteOfCallback.get(key) ?? key, type, record, callback, record.preexisting === true);

@@ -70,6 +70,7 @@ function analyzeSite(
       ownerKnownCount: site.ownerKnownCount,
       trend: growth.trend,
       awaitsPromiseAt,
+      noUserFrame: site.type === 'Promise' && !site.resolvedStack.some(isUserFrame),
     },
     factors,
   );

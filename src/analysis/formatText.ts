@@ -4,6 +4,10 @@ import { formatDuration } from './duration';
 export interface TextOptions {
   /** Paths under this directory are shown relative to it. */
   root?: string;
+  /** Show only the first (highest-scoring) sites. */
+  maxSites?: number;
+  /** Frames shown per stack; the rest are counted. */
+  maxFrames?: number;
 }
 
 /** A goroutine-dump-style text: a header per site, its evidence and context, then its creation stack. */
@@ -16,11 +20,13 @@ export function formatSnapshotText(report: AsyncSnapshotReport, options: TextOpt
   if (stackSampling.currentInterval > 1 || stackSampling.dropped > 0) {
     lines.push(`stacks sampled 1 in ${stackSampling.currentInterval} (${stackSampling.dropped} dropped): counts of sampled sites are estimates`);
   }
-  for (const site of report.sites) lines.push('', ...formatSite(site, options.root));
+  const shown = report.sites.slice(0, options.maxSites ?? report.sites.length);
+  for (const site of shown) lines.push('', ...formatSite(site, options.root, options.maxFrames ?? Infinity));
+  if (shown.length < report.sites.length) lines.push('', `… ${plural(report.sites.length - shown.length, 'more site')}`);
   return lines.join('\n') + '\n';
 }
 
-function formatSite(site: SiteReport, root: string | undefined): string[] {
+function formatSite(site: SiteReport, root: string | undefined, maxFrames: number): string[] {
   const where = site.location ? formatLocation(site.location, root) : `callback ${site.callbackHint ?? '(unknown)'}`;
   const lines = [
     `score ${site.score} ${site.severity.toUpperCase()}  ${site.count} × ${site.type}  oldest ${formatDuration(site.oldestAgeMs)}  ${where}`,
@@ -32,7 +38,8 @@ function formatSite(site: SiteReport, root: string | undefined): string[] {
   }
   const reasons = site.factors.filter((factor) => factor.points > 0).sort((a, b) => b.points - a.points);
   lines.push(`    why: ${reasons.length > 0 ? reasons.map((f) => `${f.name} ${f.points}/${f.weight}`).join(', ') : 'no leak evidence'}`);
-  for (const frame of site.stack) lines.push(`    at ${formatFrame(frame, root)}`);
+  for (const frame of site.stack.slice(0, maxFrames)) lines.push(`    at ${formatFrame(frame, root)}`);
+  if (site.stack.length > maxFrames) lines.push(`    … ${plural(site.stack.length - maxFrames, 'more frame')}`);
   if (site.stack.length === 0 && site.locationKind === 'callback' && site.location) {
     lines.push(`    at ${site.callbackHint ?? '<callback>'} (${formatLocation(site.location, root)}) [callback: created before attach]`);
   }

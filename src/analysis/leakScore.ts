@@ -24,6 +24,8 @@ export interface SiteEvidence {
    * its awaiters are pending only because it is.
    */
   awaitsPromiseAt?: string;
+  /** Pending promises only: no frame of the program's own code created it (promise machinery). */
+  noUserFrame?: boolean;
 }
 
 /** One explainable term of the score. `assess` returns how strongly (0..1) the evidence points to a leak. */
@@ -152,8 +154,9 @@ const TYPE_PRIORS: Record<ResourceType, { value: number; why: string }> = {
 const typePrior: LeakFactor = {
   name: 'type',
   weight: 10,
-  assess({ type, awaitsPromiseAt }) {
+  assess({ type, awaitsPromiseAt, noUserFrame }) {
     if (awaitsPromiseAt) return { value: 0, explanation: `Promise awaiting the pending promise created at ${awaitsPromiseAt}, where the chain is blocked` };
+    if (type === 'Promise' && noUserFrame) return { value: 0, explanation: 'Promise created by the promise machinery with no frame of the program: its chain is reported where it has one' };
     const { value, why } = TYPE_PRIORS[type];
     return { value, explanation: `${type}: ${why}` };
   },

@@ -1,7 +1,11 @@
 /**
- * `leak-inspector demo`: the sample game server with all six leaks, load bots against it,
- * and what they left behind on the server once every player has gone.
+ * `leak-inspector demo` (`npm run demo`): the sample game server with all six leaks, load bots
+ * against it, the inspector attached over CDP, and the top leak suspects with the TypeScript
+ * lines that created them — then what the server itself says it still holds.
  */
+import { formatSnapshotText } from '../analysis';
+import { InspectorSession } from '../engine/inspectorSession';
+import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { runBots, startSampleServer, type SampleServerStats } from '../sample/sampleServer';
 
 export interface DemoOptions {
@@ -9,20 +13,35 @@ export interface DemoOptions {
   durationS: number;
 }
 
+const ROUNDS = 3;
+const SUSPECTS_SHOWN = 6;
+
 export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
-  log(`Starting the sample game server with all six leaks…`);
-  const server = await startSampleServer({ leaks: 'all' });
+  log('Starting the sample game server with all six leaks (inspector on a random loopback port)…');
+  const server = await startSampleServer({ leaks: 'all', nodeArgs: ['--inspect=127.0.0.1:0'] });
+  let session: InspectorSession | undefined;
   try {
-    log(`server: ${server.wsUrl} (pid ${server.pid})`);
+    log(`server: ${server.wsUrl} (pid ${server.pid}), inspector ${server.inspectorUrl}`);
+    session = await InspectorSession.attach(server.inspectorUrl!);
+    log('Inspector attached: agent injected, the server code is unchanged.');
     const before = await server.stats();
-    log(`Running ${options.players} bots for ${options.durationS} s (they log in, queue, battle, leave or drop)…\n`);
-    const { output } = await runBots({ url: server.wsUrl, players: options.players, durationS: options.durationS });
-    log(output.trim().split('\n').slice(0, -1).join('\n'));
-    await settle();
-    const after = await server.stats();
-    log(`\nAll players have left. What the server still holds:\n`);
-    log(formatGrowth(before, after));
+    let report: AsyncSnapshotReport | undefined;
+    let figures = '';
+    for (let round = 1; round <= ROUNDS; round++) {
+      const { output } = await runBots({ url: server.wsUrl, players: options.players, durationS: options.durationS / ROUNDS, seed: round });
+      figures = output.trim().split('\n').slice(0, -1).join('\n');
+      await settle();
+      [report] = await session.snapshot();
+      log(`round ${round}/${ROUNDS}: bots done, snapshot: ${report.liveResources} live resources, ${report.summary.high} high / ${report.summary.medium} medium suspects, the server paused ${report.pauseMs} ms`);
+    }
+    log(`\nLast round of bots:\n${figures}`);
+    log(`\nTop leak suspects (live async resources grouped by creation site, after every player left):\n`);
+    log(formatSnapshotText(report!, { root: process.cwd(), maxSites: SUSPECTS_SHOWN, maxFrames: 4 }));
+    log(`What the server's own counters say it still holds:\n`);
+    log(formatGrowth(before, await server.stats()));
   } finally {
+    await session?.detach();
+    if (session) log('\nDetached: the agent is removed and the server runs as before.');
     await server.stop();
   }
 }
@@ -45,7 +64,7 @@ export function formatGrowth(before: SampleServerStats, after: SampleServerStats
     ['rank watches still polling', before.rankWatches, after.rankWatches, 'abort leak'],
     ['store connections leased', before.pool.leased, after.pool.leased, 'pool leak'],
     ['store pool waiters', before.pool.waiters, after.pool.waiters, 'pool leak: every later acquire() waits'],
-    ['heap used (MB)', mb(before.heapUsedBytes), mb(after.heapUsedBytes), ''],
+    ['heap used (MB)', mb(before.heapUsedBytes), mb(after.heapUsedBytes), 'the battle leak is a heap leak: see heap summaries'],
   );
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows

@@ -1,5 +1,6 @@
 /** The `leak-inspector` command line. */
 import { parseArgs } from 'node:util';
+import { checkCommand } from './checkCommand';
 import { runDemo } from './demo';
 import { snapshotCommand } from './snapshotCommand';
 
@@ -10,6 +11,9 @@ commands:
       live async resources of a running Node process grouped by creation site, with leak
       scores. TARGET is host:port, a ws:// inspector URL, or pid:N (the inspector is switched
       on if it is off). --watch S keeps snapshotting for S seconds (growth needs several).
+  check --inspect TARGET [--settle S] [--min-growth N] [--json] -- COMMAND [ARGS…]
+      snapshot, run COMMAND (e.g. a bot scenario), wait S seconds (default 2), snapshot again;
+      exit 1 listing the creation sites that grew and did not come back, 0 otherwise.
   demo [--players N] [--duration S]
       start the sample game server with all leaks, run bots against it, report the suspects`;
 
@@ -45,6 +49,32 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'check': {
+      const separator = rest.indexOf('--');
+      if (separator < 0 || separator === rest.length - 1) throw new Error(`check needs a command after --\n\n${USAGE}`);
+      const { values } = parseArgs({
+        args: rest.slice(0, separator),
+        options: {
+          inspect: { type: 'string' },
+          settle: { type: 'string', default: '2' },
+          'min-growth': { type: 'string', default: '1' },
+          json: { type: 'boolean', default: false },
+          'allow-remote': { type: 'string', multiple: true, default: [] },
+        },
+      });
+      if (!values.inspect) throw new Error(`check needs --inspect TARGET\n\n${USAGE}`);
+      return checkCommand(
+        {
+          target: values.inspect,
+          command: rest.slice(separator + 1),
+          settleS: nonNegative(values.settle, 'settle'),
+          minGrowth: positive(values['min-growth'], 'min-growth'),
+          json: values.json,
+          allowRemoteHosts: values['allow-remote'],
+        },
+        (text) => console.log(text),
+      );
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -54,6 +84,12 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+}
+
+function nonNegative(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0, got ${raw}`);
+  return value;
 }
 
 function positive(raw: string, name: string): number {

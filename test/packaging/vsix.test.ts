@@ -32,6 +32,7 @@ test('the .vsix contains the bundles, manifest, readme, licence and icon', () =>
     'extension/media/icon.png',
     'extension/dist/extension.js',
     'extension/dist/cli.js',
+    'extension/dist/agent.js',
     'extension/dist/mappings.wasm',
     'extension/dist/samples/game-server/server.js',
     'extension/dist/samples/game-server/server.js.map',
@@ -68,9 +69,12 @@ test('unpacked on its own, the extension runs the demo against the bundled sampl
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, content);
   }
-  const { stdout } = await run(process.execPath, [path.join(installed, 'extension/dist/cli.js'), 'demo', '--players', '6', '--duration', '2'], { cwd: work, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [path.join(installed, 'extension/dist/cli.js'), 'demo', '--players', '6', '--duration', '3'], { cwd: work, timeout: 90_000 });
   assert.match(stdout, /server: ws:\/\/127\.0\.0\.1:\d+/);
   assert.match(stdout, /bots: \d+ sessions/);
+  // Suspects are located in the TypeScript sources carried by the shipped source maps.
+  assert.match(stdout, /^score \d+ (LOW|MEDIUM|HIGH) +\d+ × \w+ +oldest \S+ +\S*samples\/game-server\/src\/[\w-]+\.ts:\d+:\d+$/m);
+  assert.match(stdout, /Detached: the agent is removed/);
   assert.match(stdout, /live Timeout +\d+ → \d+ +heartbeat, timer and abort leaks/);
 });
 

@@ -1,0 +1,59 @@
+/**
+ * `leak-inspector check --inspect TARGET [--settle S] [--min-growth N] [--json] -- COMMAND…`
+ * The `goleak.VerifyNone` of Node: snapshot, run a scenario against the target, let it settle,
+ * snapshot again; exit 1 listing the creation sites that grew and did not come back.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { diffSnapshots } from '../analysis';
+import { InspectorSession } from '../engine/inspectorSession';
+import type { SourceLocation } from '../protocol/asyncSnapshot';
+
+export interface CheckCommandOptions {
+  target: string;
+  command: string[];
+  settleS: number;
+  /** Growth below this count at a site is tolerated (default 1: any growth fails). */
+  minGrowth: number;
+  json: boolean;
+  allowRemoteHosts: string[];
+}
+
+export async function checkCommand(options: CheckCommandOptions, out: (text: string) => void): Promise<number> {
+  const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts });
+  try {
+    const [before] = await session.snapshot();
+    const exitCode = await run(options.command);
+    await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
+    const [after] = await session.snapshot();
+    const grown = diffSnapshots(before, after).sites.filter((site) => site.delta >= options.minGrowth);
+    if (options.json) {
+      out(JSON.stringify({ commandExitCode: exitCode, leaked: grown.length > 0, sites: grown }, null, 2));
+    } else if (grown.length === 0) {
+      out(`no leaks: every creation site is back to its count before the command (settled ${options.settleS}s)`);
+    } else {
+      out(`${grown.length} creation site${grown.length === 1 ? '' : 's'} grew during the command and did not come back within ${options.settleS}s:\n`);
+      for (const site of grown) out(`  +${site.delta}  ${site.type.padEnd(9)} ${site.before} → ${site.after}  ${where(site.location)}`);
+    }
+    if (exitCode !== 0) out(`(the command itself exited with ${exitCode})`);
+    return grown.length > 0 ? 1 : 0;
+  } finally {
+    await session.detach();
+  }
+}
+
+function run(command: string[]): Promise<number> {
+  const [file, ...args] = command;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'inherit' });
+    child.once('error', (error) => reject(new Error(`could not run ${file}: ${error.message}`)));
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+function where(location: SourceLocation | null): string {
+  if (!location) return '(location unknown)';
+  const shown = location.path.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), location.path) : location.path;
+  return `${shown}:${location.line}:${location.column}`;
+}
+
