@@ -3,7 +3,8 @@
  * module at run time (built-ins come from `process.getBuiltinModule`), so it works in CommonJS
  * and ESM servers alike. Evaluating it defines a factory on `globalThis`; the engine then calls
  * `install(config, internals)`, which reuses a running agent of the same version (a second
- * attach), and `uninstall()` on detach restores every wrapped function and drops all state.
+ * attach) and hands out a lease; `release(lease)` on detach removes the agent with the last
+ * lease: every wrapped function restored, all state dropped (see `AgentHandle`).
  */
 import { AGENT_PROTOCOL_VERSION, type AgentConfig, type AgentSnapshot, type ResourceType } from '../protocol/agentSnapshot';
 import { HandleTracking } from './handles';
@@ -15,7 +16,8 @@ import { callbackKey, SiteBuilder } from './sites';
 import { StackSampler } from './stacks';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
 
-export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.0.0`;
+/** The minor version changes with the handle's interface (1.1: leases), so a stale agent is replaced. */
+export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.1.0`;
 export const AGENT_GLOBAL = Symbol.for('leak-inspector.agent');
 
 const HOUSEKEEPING_MS = 100;
@@ -60,7 +62,7 @@ export class Agent {
     this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, executionAsyncResource, (resource) => this.registry.get(resource)?.owner.owner);
     this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership, this.ownTimers);
     this.handles = new HandleTracking(this.registry, this.sampler, this.ownership);
-    this.promises = new PromiseTracking(this.registry, this.promiseSampler, this.ownership);
+    this.promises = new PromiseTracking(this.registry, this.promiseSampler, this.ownership, config.promiseDutyCycle);
 
     // Our own timers come from the original functions, before the wrappers exist.
     this.originalSetTimeout = setTimeout;
@@ -148,6 +150,7 @@ export class Agent {
 
   /** Refills the stack budgets and formats fresh stacks while the process is otherwise idle. */
   private tick(): void {
+    this.promises.tick(Date.now());
     this.sampler.refill();
     this.promiseSampler.refill();
     const batch = this.toFormat.splice(0, MAX_FORMAT_PER_TICK);
@@ -228,15 +231,36 @@ export interface InstallReply {
   installedAt: number;
   /** Node's timer lists were handed over: timers created before the attach are visible. */
   timerListsFound: boolean;
+  /** This installation's lease, for `snapshot`, `callbacksOf` and `release`. */
+  lease: number;
+  /** Leases held now, this one included: more than 1 when other sessions share the agent. */
+  leases: number;
 }
 
-/** What the engine talks to, published on `globalThis[AGENT_GLOBAL]`. */
+/**
+ * What the engine talks to, published on `globalThis[AGENT_GLOBAL]`.
+ *
+ * Several inspector sessions may be attached at once (two CLIs, the editor and a CLI); they share
+ * one agent. Each `install` takes a lease and each detach `release`s its own: the agent stays
+ * while any lease is held and is removed, originals restored, with the last one. `install`
+ * returns the lease as an object that the engine keeps referenced from its CDP session (an
+ * object group) and the agent holds only weakly, so a session that ends without detaching (a
+ * killed CLI) drops its lease at a later GC; the agent then removes itself once no lease is left.
+ * `uninstall()` removes the agent whatever the leases (a different agent version replacing it).
+ */
 export interface AgentHandle {
   version: string;
   install(config: AgentConfig, timerListMap?: object, immediateQueue?: object): InstallReply;
-  snapshot(): AgentSnapshot;
+  /** `lease` keeps the snapshot's representative callbacks apart from other sessions'. */
+  snapshot(lease?: number): AgentSnapshot;
+  /** The representative callbacks of the last snapshot taken with `lease`. */
+  callbacksOf(lease?: number): unknown[];
+  /** Releases a lease; true when that removed the agent (it was the last one). */
+  release(lease: number): boolean;
   uninstall(): boolean;
   readonly agent: Agent | undefined;
+  /** Leases held now (sessions that may still use the agent). */
+  readonly leases: number;
 }
 
 function publish(): void {
@@ -246,28 +270,61 @@ function publish(): void {
   if (existing?.version === AGENT_VERSION) return;
   existing?.uninstall();
   let agent: Agent | undefined;
-  slot[AGENT_GLOBAL] = {
+  // Random start: a lease id of a replaced agent (another version) cannot release one of ours.
+  let nextLease = 1 + Math.floor(Math.random() * 2 ** 30);
+  const leases = new Map<number, { token: WeakRef<object>; callbacks: unknown[] }>();
+  const remove = () => {
+    if (!agent) return false;
+    agent.uninstall(getBuiltin);
+    agent = undefined;
+    leases.clear();
+    if (slot[AGENT_GLOBAL] === handle) delete slot[AGENT_GLOBAL];
+    return true;
+  };
+  /** Leases whose session let go of them without releasing them (it ended) no longer count. */
+  const pruneLeases = () => {
+    for (const [id, lease] of leases) if (lease.token.deref() === undefined) leases.delete(id);
+  };
+  const collected = new FinalizationRegistry<number>((id) => {
+    if (leases.delete(id) && leases.size === 0) remove();
+  });
+  const handle: AgentHandle = {
     version: AGENT_VERSION,
     install(config, timerListMap, immediateQueue) {
       const reused = agent !== undefined;
       agent ??= new Agent(config, { timerListMap: timerListMap as TimerInternals['timerListMap'], immediateQueue: immediateQueue as TimerInternals['immediateQueue'] }, getBuiltin);
-      return { reused, version: AGENT_VERSION, installedAt: agent.installedAt, timerListsFound: agent.timerListsFound };
+      pruneLeases();
+      const lease = nextLease++;
+      const token: InstallReply = { reused, version: AGENT_VERSION, installedAt: agent.installedAt, timerListsFound: agent.timerListsFound, lease, leases: leases.size + 1 };
+      leases.set(lease, { token: new WeakRef(token), callbacks: [] });
+      collected.register(token, lease);
+      return token;
     },
-    snapshot() {
+    snapshot(lease) {
       if (!agent) throw new Error('leak-inspector agent is not installed');
-      return agent.snapshot();
+      const snapshot = agent.snapshot();
+      const held = lease === undefined ? undefined : leases.get(lease);
+      if (held) held.callbacks = agent.callbacks;
+      return snapshot;
     },
-    uninstall() {
+    callbacksOf(lease) {
+      return (lease === undefined ? undefined : leases.get(lease)?.callbacks) ?? agent?.callbacks ?? [];
+    },
+    release(lease) {
       if (!agent) return false;
-      agent.uninstall(getBuiltin);
-      agent = undefined;
-      delete slot[AGENT_GLOBAL];
-      return true;
+      leases.delete(lease);
+      pruneLeases();
+      return leases.size === 0 ? remove() : false;
     },
+    uninstall: remove,
     get agent() {
       return agent;
     },
+    get leases() {
+      return leases.size;
+    },
   };
+  slot[AGENT_GLOBAL] = handle;
 }
 
 publish();

@@ -6,7 +6,7 @@
 import type { ResourceType } from '../protocol/agentSnapshot';
 import type { OwnershipTracker } from './ownership';
 import type { Patcher } from './patcher';
-import type { Registry } from './registry';
+import { createdRecord, type Registry } from './registry';
 import type { StackSampler } from './stacks';
 
 interface HandleLike {
@@ -77,17 +77,8 @@ export class HandleTracking {
     const type: ResourceType = key === 'listen' ? 'TCPServer' : key === 'bind' ? 'UDPSocket' : 'TCPSocket';
     const record = (handle: object, above: () => unknown) => {
       if (this.registry.get(handle)) return;
-      this.registry.add(handle, {
-        type,
-        createdAt: Date.now(),
-        owner: this.ownership.capture(),
-        holder: this.sampler.capture(above),
-        frames: undefined,
-        siteKey: undefined,
-        weight: 1,
-        endedAt: undefined,
-        delayMs: undefined,
-      });
+      const holder = this.sampler.capture(above);
+      if (holder) this.registry.add(handle, createdRecord(type, holder, this.ownership.capture()));
     };
     patcher.wrap(prototype, key, (original) => {
       const wrapper = function (this: HandleLike, ...args: unknown[]) {

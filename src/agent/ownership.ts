@@ -40,6 +40,7 @@ export class OwnershipTracker {
     this.ownerKeyIndexes = ownerKeys.map((key) => contextKeys.indexOf(key)).filter((i) => i >= 0);
   }
 
+  /** Runs for every sampled creation. */
   capture(): OwnerInfo {
     const resource = this.executionAsyncResource();
     const context = this.readContext(resource);
@@ -97,16 +98,22 @@ export class OwnershipTracker {
     for (const symbol of this.storeSymbols) {
       const store = (resource as Record<symbol, unknown>)[symbol];
       if (store === null || typeof store !== 'object') continue;
-      let values: Array<string | undefined> | undefined;
-      for (let i = 0; i < this.contextKeys.length; i++) {
-        const value = (store as Record<string, unknown>)[this.contextKeys[i]];
-        if (value === undefined || value === null) continue;
-        values ??= new Array<string | undefined>(this.contextKeys.length);
-        values[i] = String(value).slice(0, 64);
-      }
+      const values = this.valuesOf(store as Record<string, unknown>);
       if (values) return values;
     }
     return undefined;
+  }
+
+  /** The store's values of the configured keys, or undefined when it has none of them. */
+  private valuesOf(store: Record<string, unknown>): ContextValues | undefined {
+    let values: Array<string | undefined> | undefined;
+    for (let i = 0; i < this.contextKeys.length; i++) {
+      const value = store[this.contextKeys[i]];
+      if (value === undefined || value === null) continue;
+      values ??= new Array<string | undefined>(this.contextKeys.length);
+      values[i] = String(value).slice(0, 64);
+    }
+    return values;
   }
 
   private ownerOf(resource: object): WeakRef<object> | undefined {

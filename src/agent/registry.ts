@@ -19,6 +19,11 @@ export interface ResourceRecord {
   preexisting?: boolean;
 }
 
+/** A record for a creation the agent saw, with its stack (sampled) and owner. */
+export function createdRecord(type: ResourceType, holder: StackHolder, owner: OwnerInfo, weight = 1, delayMs?: number): ResourceRecord {
+  return { type, createdAt: Date.now(), owner, holder, frames: undefined, siteKey: undefined, weight, endedAt: undefined, delayMs };
+}
+
 interface RingEntry {
   record: ResourceRecord;
   resource: WeakRef<object>;

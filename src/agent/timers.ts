@@ -8,7 +8,7 @@
 import type { ResourceType } from '../protocol/agentSnapshot';
 import type { OwnershipTracker } from './ownership';
 import type { Patcher } from './patcher';
-import type { Registry } from './registry';
+import { createdRecord, type Registry } from './registry';
 import type { StackSampler } from './stacks';
 
 /** A Node Timeout or Immediate, seen through the fields Node itself uses. */
@@ -99,24 +99,20 @@ export class TimerTracking {
     this.fallback.clear();
   }
 
+  /**
+   * Runs on every timer the program creates, so it does almost nothing unless the sampler picks
+   * this creation: live timers are counted by walking Node's lists anyway, and unsampled ones
+   * join the site of the sampled ones with the same callback code.
+   */
   private record(timer: NodeTimer, type: ResourceType, above: (...args: never[]) => unknown): void {
-    if (timer === null || typeof timer !== 'object' || this.registry.get(timer)) return;
-    const holder = this.sampler.capture(above);
-    this.registry.add(timer, {
-      type,
-      createdAt: Date.now(),
-      owner: this.ownership.capture(),
-      holder,
-      frames: undefined,
-      siteKey: undefined,
-      weight: 1,
-      endedAt: undefined,
-      delayMs: type === 'Immediate' ? undefined : timer._idleTimeout,
-    });
+    if (timer === null || typeof timer !== 'object') return;
     if (!this.internals.timerListMap || !this.internals.immediateQueue) {
       this.fallback.add(timer);
       if (this.fallback.size >= this.fallbackSweepAt) this.sweepFallback();
     }
+    if (this.registry.get(timer)) return;
+    const holder = this.sampler.capture(above);
+    if (holder) this.registry.add(timer, createdRecord(type, holder, this.ownership.capture(), 1, type === 'Immediate' ? undefined : timer._idleTimeout));
   }
 
   private wrapCreate(patcher: Patcher, target: object, key: string, type: ResourceType): void {
@@ -132,8 +128,9 @@ export class TimerTracking {
   }
 
   /**
-   * `timers/promises` creates its Timeout internally; Node appends it to the list of its
-   * duration, so right after the call it is that list's last element.
+   * `timers/promises` creates its Timeout internally; Node links it in at the head of the list
+   * of its (truncated) duration, so right after the call it is that list's `_idleNext`, unless
+   * the call created none (an aborted signal, bad options): then the head has not changed.
    */
   private wrapPromiseSleep(patcher: Patcher, promises: Record<string, unknown>): void {
     const { timerListMap } = this.internals;
@@ -141,12 +138,12 @@ export class TimerTracking {
     patcher.wrap(promises, 'setTimeout', (original) => {
       const record = (timer: NodeTimer) => this.record(timer, 'Timeout', wrapper);
       const wrapper = function (this: unknown, delay?: unknown, ...rest: unknown[]) {
+        const ms = listKey(delay);
+        const head = (timerListMap[ms] as unknown as NodeTimer | undefined)?._idleNext;
         const result = (original as (...a: unknown[]) => unknown).call(this, delay, ...rest);
-        let ms = Number(delay ?? 1);
-        if (!(ms >= 1 && ms <= TIMEOUT_MAX)) ms = 1;
         const list = timerListMap[ms] as unknown as NodeTimer | undefined;
-        const newest = list?._idlePrev;
-        if (newest && newest !== list) record(newest);
+        const newest = list?._idleNext;
+        if (newest && newest !== list && newest !== head) record(newest);
         return result;
       };
       return wrapper as never;
@@ -157,4 +154,15 @@ export class TimerTracking {
     for (const timer of this.fallback) if (this.isEnded(timer)) this.fallback.delete(timer);
     this.fallbackSweepAt = Math.max(1024, this.fallback.size * 2);
   }
+}
+
+/**
+ * The timer list a delay lands in, as Node's Timeout computes it (`after *= 1`, out of range → 1,
+ * truncated). Objects are not coerced: their `valueOf` could have side effects, and a miss only
+ * leaves that sleep without a stack.
+ */
+function listKey(delay: unknown): number {
+  let ms = typeof delay === 'number' || typeof delay === 'string' || typeof delay === 'bigint' ? Number(delay) : Number.NaN;
+  if (!(ms >= 1 && ms <= TIMEOUT_MAX)) ms = 1;
+  return Math.trunc(ms);
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { diffSnapshots } from '../analysis';
 import { InspectorSession } from '../engine/inspectorSession';
+import type { AgentConfig } from '../protocol/agentSnapshot';
 import type { SourceLocation } from '../protocol/asyncSnapshot';
 
 export interface CheckCommandOptions {
@@ -17,10 +18,11 @@ export interface CheckCommandOptions {
   minGrowth: number;
   json: boolean;
   allowRemoteHosts: string[];
+  agent: Partial<AgentConfig>;
 }
 
 export async function checkCommand(options: CheckCommandOptions, out: (text: string) => void): Promise<number> {
-  const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts });
+  const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts, agent: options.agent });
   try {
     const [before] = await session.snapshot();
     const exitCode = await run(options.command);

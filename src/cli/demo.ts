@@ -4,6 +4,7 @@
  * lines that created them — then what the server itself says it still holds.
  */
 import { formatSnapshotText } from '../analysis';
+import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
 import { InspectorSession } from '../engine/inspectorSession';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { runBots, startSampleServer, type SampleServerStats } from '../sample/sampleServer';
@@ -22,7 +23,8 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
   let session: InspectorSession | undefined;
   try {
     log(`server: ${server.wsUrl} (pid ${server.pid}), inspector ${server.inspectorUrl}`);
-    session = await InspectorSession.attach(server.inspectorUrl!);
+    // The demo tracks promises all the time (like --promises) to show the never-settling ones at once.
+    session = await InspectorSession.attach(server.inspectorUrl!, { agent: TRACK_ALL_PROMISES });
     log('Inspector attached: agent injected, the server code is unchanged.');
     const before = await server.stats();
     let report: AsyncSnapshotReport | undefined;

@@ -1,5 +1,7 @@
 /** The `leak-inspector` command line. */
 import { parseArgs } from 'node:util';
+import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
+import type { AgentConfig } from '../protocol/agentSnapshot';
 import { checkCommand } from './checkCommand';
 import { runDemo } from './demo';
 import { snapshotCommand } from './snapshotCommand';
@@ -7,11 +9,13 @@ import { snapshotCommand } from './snapshotCommand';
 const USAGE = `usage: leak-inspector <command> [options]
 
 commands:
-  snapshot --inspect TARGET [--json] [--watch S] [--interval S] [--allow-remote HOST]
+  snapshot --inspect TARGET [--json] [--watch S] [--interval S] [--promises] [--allow-remote HOST]
       live async resources of a running Node process grouped by creation site, with leak
       scores. TARGET is host:port, a ws:// inspector URL, or pid:N (the inspector is switched
       on if it is off). --watch S keeps snapshotting for S seconds (growth needs several).
-  check --inspect TARGET [--settle S] [--min-growth N] [--json] -- COMMAND [ARGS…]
+      --promises tracks pending promises all the time (default: sampled in short windows,
+      because promise hooks slow every await).
+  check --inspect TARGET [--settle S] [--min-growth N] [--json] [--promises] -- COMMAND [ARGS…]
       snapshot, run COMMAND (e.g. a bot scenario), wait S seconds (default 2), snapshot again;
       exit 1 listing the creation sites that grew and did not come back, 0 otherwise.
   demo [--players N] [--duration S]
@@ -34,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
           watch: { type: 'string' },
           interval: { type: 'string', default: '2' },
           'allow-remote': { type: 'string', multiple: true, default: [] },
+          promises: { type: 'boolean', default: false },
         },
       });
       if (!values.inspect) throw new Error(`snapshot needs --inspect TARGET\n\n${USAGE}`);
@@ -44,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
           watchS: values.watch === undefined ? undefined : positive(values.watch, 'watch'),
           intervalS: positive(values.interval, 'interval'),
           allowRemoteHosts: values['allow-remote'],
+          agent: agentOptions(values.promises),
         },
         (text) => console.log(text),
       );
@@ -60,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
           'min-growth': { type: 'string', default: '1' },
           json: { type: 'boolean', default: false },
           'allow-remote': { type: 'string', multiple: true, default: [] },
+          promises: { type: 'boolean', default: false },
         },
       });
       if (!values.inspect) throw new Error(`check needs --inspect TARGET\n\n${USAGE}`);
@@ -71,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
           minGrowth: positive(values['min-growth'], 'min-growth'),
           json: values.json,
           allowRemoteHosts: values['allow-remote'],
+          agent: agentOptions(values.promises),
         },
         (text) => console.log(text),
       );
@@ -84,6 +92,10 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+}
+
+function agentOptions(promises: boolean): Partial<AgentConfig> {
+  return promises ? TRACK_ALL_PROMISES : {};
 }
 
 function nonNegative(raw: string, name: string): number {

@@ -4,6 +4,7 @@
  */
 import { formatSnapshotText, toJsonOutput } from '../analysis';
 import { InspectorSession } from '../engine/inspectorSession';
+import type { AgentConfig } from '../protocol/agentSnapshot';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 
 export interface SnapshotCommandOptions {
@@ -13,10 +14,11 @@ export interface SnapshotCommandOptions {
   watchS?: number;
   intervalS: number;
   allowRemoteHosts: string[];
+  agent: Partial<AgentConfig>;
 }
 
 export async function snapshotCommand(options: SnapshotCommandOptions, out: (text: string) => void): Promise<void> {
-  const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts });
+  const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts, agent: options.agent });
   const stop = () => void session.detach().finally(() => process.exit(130));
   process.once('SIGINT', stop);
   try {

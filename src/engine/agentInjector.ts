@@ -11,16 +11,28 @@ import { AGENT_SCRIPT_URL } from '../agent/stacks';
 import type { AgentConfig, AgentSnapshot } from '../protocol/agentSnapshot';
 
 const AGENT = "globalThis[Symbol.for('leak-inspector.agent')]";
-/** CDP object group for every remote object we hold, released in one call. */
+/** CDP object group for the remote objects one step needs (timer internals, callbacks), released after it. */
 export const OBJECT_GROUP = 'leak-inspector';
+/**
+ * CDP object group that holds our lease on the agent for as long as we are attached: the agent
+ * holds leases only weakly, so one whose session ended without detaching is eventually dropped.
+ */
+export const LEASE_GROUP = 'leak-inspector-lease';
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   contextKeys: ['playerId', 'roomId', 'protocol'],
   ownerKeys: ['playerId', 'roomId'],
-  stackBudgetPerSecond: 500,
-  promiseBudgetPerSecond: 300,
+  stackBudgetPerSecond: 200,
+  promiseBudgetPerSecond: 100,
+  promiseDutyCycle: 0.1,
   maxFrames: 12,
 };
+
+/**
+ * `--promises`: promise hooks on all the time, for finding never-settling promises quickly
+ * (they slow every promise and await, so the default samples them in short windows).
+ */
+export const TRACK_ALL_PROMISES: Partial<AgentConfig> = { promiseDutyCycle: 1, promiseBudgetPerSecond: 300 };
 
 let agentSource: string | undefined;
 
@@ -37,46 +49,74 @@ export interface ScriptLocation {
 export class AgentInjector {
   constructor(private readonly session: CdpSession) {}
 
+  /** Our lease on the agent (see `AgentHandle` in the agent): set by `install`. */
+  private lease: number | undefined;
+
   async install(config: AgentConfig = DEFAULT_AGENT_CONFIG): Promise<InstallReply> {
-    agentSource ??= `${fs.readFileSync(builtFile('agent.js'), 'utf8')}\n//# sourceURL=${AGENT_SCRIPT_URL}\n`;
+    // ASCII only: Node garbles non-ASCII text sent to worker threads (NodeWorker.sendMessageToWorker
+    // answers "Message must be a valid JSON"), and the bundle keeps a few non-ASCII comments.
+    agentSource ??= asciiOnly(`${fs.readFileSync(builtFile('agent.js'), 'utf8')}\n//# sourceURL=${AGENT_SCRIPT_URL}\n`);
     await this.evaluate(agentSource, false);
-    const internals = await this.findTimerInternals();
-    const holder = await this.session.send('Runtime.evaluate', { expression: AGENT, objectGroup: OBJECT_GROUP });
-    if (holder.exceptionDetails || !holder.result.objectId) throw new Error(`the agent did not load in ${this.session.label}: ${describeException(holder.exceptionDetails)}`);
-    const { result, exceptionDetails } = await this.session.send('Runtime.callFunctionOn', {
-      objectId: holder.result.objectId,
-      functionDeclaration: 'function (config, timerListMap, immediateQueue) { return this.install(config, timerListMap, immediateQueue); }',
-      arguments: [{ value: config }, internals.timerListMap ? { objectId: internals.timerListMap } : { value: undefined }, internals.immediateQueue ? { objectId: internals.immediateQueue } : { value: undefined }],
-      returnByValue: true,
-    });
-    if (exceptionDetails) throw new Error(`installing the agent in ${this.session.label} failed: ${describeException(exceptionDetails)}`);
-    return result.value as InstallReply;
+    try {
+      const internals = await this.findTimerInternals();
+      const holder = await this.session.send('Runtime.evaluate', { expression: AGENT, objectGroup: OBJECT_GROUP });
+      if (holder.exceptionDetails || !holder.result.objectId) throw new Error(`the agent did not load in ${this.session.label}: ${describeException(holder.exceptionDetails)}`);
+      // The lease comes back as a remote object in LEASE_GROUP, which keeps it alive until detach.
+      const { result, exceptionDetails } = await this.session.send('Runtime.callFunctionOn', {
+        objectId: holder.result.objectId,
+        functionDeclaration: 'function (config, timerListMap, immediateQueue) { return this.install(config, timerListMap, immediateQueue); }',
+        arguments: [{ value: config }, internals.timerListMap ? { objectId: internals.timerListMap } : { value: undefined }, internals.immediateQueue ? { objectId: internals.immediateQueue } : { value: undefined }],
+        objectGroup: LEASE_GROUP,
+      });
+      if (exceptionDetails || !result.objectId) throw new Error(`installing the agent in ${this.session.label} failed: ${describeException(exceptionDetails)}`);
+      const reply = await this.session.send('Runtime.callFunctionOn', { objectId: result.objectId, functionDeclaration: 'function () { return this; }', returnByValue: true });
+      const installed = reply.result.value as InstallReply;
+      this.lease = installed.lease;
+      return installed;
+    } finally {
+      await this.releaseObjects();
+    }
   }
 
   async snapshot(): Promise<AgentSnapshot> {
-    return (await this.evaluate(`${AGENT}.snapshot()`, true)) as AgentSnapshot;
+    return (await this.evaluate(`${AGENT}.snapshot(${this.lease})`, true)) as AgentSnapshot;
   }
 
-  /** Where the callbacks of the last snapshot's stackless sites are defined. */
+  /** Where the callbacks of our last snapshot's stackless sites are defined. */
   async callbackLocations(indexes: readonly number[]): Promise<Map<number, ScriptLocation>> {
     const locations = new Map<number, ScriptLocation>();
-    for (const index of indexes) {
-      const { result } = await this.session.send('Runtime.evaluate', { expression: `${AGENT}.agent.callbacks[${index}]`, objectGroup: OBJECT_GROUP });
-      if (!result.objectId) continue;
-      const properties = await this.session.send('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
-      const location = properties.internalProperties?.find((property) => property.name === '[[FunctionLocation]]')?.value?.value as ScriptLocation | undefined;
-      if (location) locations.set(index, location);
+    try {
+      for (const index of indexes) {
+        const { result } = await this.session.send('Runtime.evaluate', { expression: `${AGENT}.callbacksOf(${this.lease})[${index}]`, objectGroup: OBJECT_GROUP });
+        if (!result.objectId) continue;
+        const properties = await this.session.send('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
+        const location = properties.internalProperties?.find((property) => property.name === '[[FunctionLocation]]')?.value?.value as ScriptLocation | undefined;
+        if (location) locations.set(index, location);
+      }
+    } finally {
+      // Otherwise every snapshot would pin more objects in the target until detach.
+      await this.releaseObjects();
     }
     return locations;
   }
 
-  /** Removes the agent: originals restored, hooks off, state dropped. True if one was there. */
+  /**
+   * Releases our lease. The last lease removes the agent: originals restored, hooks off, state
+   * dropped. True if that happened; false if there was no agent or other sessions still use it.
+   */
   async uninstall(): Promise<boolean> {
     try {
-      return (await this.evaluate(`${AGENT} ? ${AGENT}.uninstall() : false`, true)) as boolean;
+      if (this.lease === undefined) return false;
+      return (await this.evaluate(`${AGENT} ? ${AGENT}.release(${this.lease}) : false`, true)) as boolean;
     } finally {
-      await this.session.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => undefined);
+      this.lease = undefined;
+      await this.releaseObjects();
+      await this.session.send('Runtime.releaseObjectGroup', { objectGroup: LEASE_GROUP }).catch(() => undefined);
     }
+  }
+
+  private async releaseObjects(): Promise<void> {
+    await this.session.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => undefined);
   }
 
   private async evaluate(expression: string, returnByValue: boolean): Promise<unknown> {
@@ -109,4 +149,13 @@ export class AgentInjector {
 
 function describeException(details: { text: string; exception?: { description?: string } } | undefined): string {
   return details?.exception?.description?.split('\n')[0] ?? details?.text ?? 'unknown error';
+}
+
+/**
+ * `\uXXXX` for every non-ASCII UTF-16 unit. The same program as long as those appear only in
+ * comments, strings, regexps and identifiers, which holds for the bundle (esbuild writes ASCII
+ * apart from comments).
+ */
+function asciiOnly(source: string): string {
+  return source.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -3,7 +3,7 @@
  * the source maps and the history that growth is measured against. This is what the CLI and
  * the language server drive: attach, snapshot (as often as wanted), detach.
  */
-import { attach, NodeWorkers, type AttachOptions, type CdpConnection, type CdpSession } from '../cdp';
+import { attach, CdpError, NodeWorkers, type AttachOptions, type CdpConnection, type CdpSession } from '../cdp';
 import { analyzeSnapshot, SiteHistory, type ResolvedAgentSnapshot, type ResolvedSite } from '../analysis';
 import type { AgentConfig } from '../protocol/agentSnapshot';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
@@ -81,7 +81,8 @@ export class InspectorSession {
     try {
       await session.addThread(connection);
       if (options.workers !== false) {
-        session.workers = await NodeWorkers.enable(connection);
+        // Worker sessions get the same request timeout and warning sink as the main thread.
+        session.workers = await NodeWorkers.enable(connection, { requestTimeoutMs: options.requestTimeoutMs, onWarning: options.onWarning });
         for (const worker of session.workers.list()) await session.addThread(worker);
       }
     } catch (error) {
@@ -107,16 +108,24 @@ export class InspectorSession {
     return reports;
   }
 
-  /** Removes the agent from every thread and closes the connection; safe to call twice. */
+  /**
+   * Removes the agent from every thread and closes the connection; safe to call twice. A thread
+   * whose connection is gone (the target exited, or the socket dropped while closing) is not a
+   * problem: its process is gone, or it drops our lease when the session ends and the agent
+   * removes itself once no session holds it.
+   */
   async detach(): Promise<void> {
     if (this.detached) return;
     this.detached = true;
     const problems: string[] = [];
+    const report = (where: string) => (error: Error) => {
+      if (!(error instanceof CdpError && error.code === 'DISCONNECTED')) problems.push(`${where}: ${error.message}`);
+    };
     for (const thread of this.threads.reverse()) {
       if (thread.session.isClosed) continue;
-      await thread.agent.uninstall().catch((error: Error) => problems.push(`${thread.session.label}: ${error.message}`));
+      await thread.agent.uninstall().catch(report(thread.session.label));
     }
-    await this.workers?.dispose().catch((error: Error) => problems.push(`workers: ${error.message}`));
+    await this.workers?.dispose().catch(report('workers'));
     this.resolver.dispose();
     await this.connection.close();
     if (problems.length) throw new Error(`detached, but the agent could not be removed from ${problems.join('; ')}`);

@@ -16,6 +16,11 @@ export interface AgentConfig {
   stackBudgetPerSecond: number;
   /** Creation stacks captured per second at most for promises; 0 turns promise tracking off. */
   promiseBudgetPerSecond: number;
+  /**
+   * Share of the time promise hooks are on (0..1). Any promise hook slows every promise and
+   * await, so by default they run in short windows; 1 tracks all the time.
+   */
+  promiseDutyCycle: number;
   /** Frames kept per stack. */
   maxFrames: number;
 }

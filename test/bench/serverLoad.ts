@@ -3,9 +3,12 @@ import { runBots, type BotFigures } from '../../src/sample/sampleServer';
 
 export const LOAD = { players: 40, durationS: 4, paceMs: 0, dropRate: 0.3 };
 
-/** One load run: bots attack as fast as the server acknowledges, so throughput is the server's. */
-export async function loadOnce(wsUrl: string, seed: number): Promise<BotFigures> {
-  const { figures } = await runBots({ url: wsUrl, ...LOAD, seed });
+/**
+ * One load run: bots attack as fast as the server acknowledges, so throughput is the server's.
+ * `overrides` changes the standard load, e.g. a longer warm-up run.
+ */
+export async function loadOnce(wsUrl: string, seed: number, overrides: Partial<typeof LOAD> = {}): Promise<BotFigures> {
+  const { figures } = await runBots({ url: wsUrl, ...LOAD, ...overrides, seed });
   if (figures.errors > 0) throw new Error(`bots saw ${figures.errors} errors: the run is not a valid measurement`);
   return figures;
 }

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { TRACK_ALL_PROMISES } from '../../src/engine/agentInjector';
 import { InspectorSession } from '../../src/engine/inspectorSession';
+import type { AgentConfig } from '../../src/protocol/agentSnapshot';
 import type { AsyncSnapshotReport, SiteReport } from '../../src/protocol/asyncSnapshot';
 import { runBots, startSampleServer, type SampleServer } from '../../src/sample/sampleServer';
 
@@ -28,10 +30,10 @@ after(async () => {
 });
 
 /** Runs churn rounds against a server with `leaks`, snapshotting after each; returns the last report. */
-async function inspectScenario(leaks: string): Promise<{ report: AsyncSnapshotReport; server: SampleServer }> {
+async function inspectScenario(leaks: string, agent: Partial<AgentConfig> = {}): Promise<{ report: AsyncSnapshotReport; server: SampleServer }> {
   const server = await startSampleServer({ leaks, nodeArgs: ['--inspect=127.0.0.1:0'], serverArgs: ['--pool-size', '4', '--ready-timeout-ms', '1000'] });
   cleanups.push(() => server.stop());
-  const session = await InspectorSession.attach(server.inspectorUrl!);
+  const session = await InspectorSession.attach(server.inspectorUrl!, { agent });
   cleanups.push(() => session.detach());
   let report: AsyncSnapshotReport | undefined;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -95,7 +97,9 @@ describe('leak detection on the sample server', { concurrency: false }, () => {
   });
 
   test('pending: ready checks awaiting players who dropped', async () => {
-    const { report } = await inspectScenario('pending');
+    // Promise hooks run in short windows by default (they slow every await); this scenario is
+    // a few seconds long, so it tracks promises all the time, as `--promises` does.
+    const { report } = await inspectScenario('pending', TRACK_ALL_PROMISES);
     const [top] = sampleSites(report);
     assert.equal(top.type, 'Promise');
     const chain = new Map([
