@@ -40,7 +40,6 @@ export class Agent {
   private readonly promises: PromiseTracking;
   private readonly siteIds = new Map<string, string>();
   private readonly callbackKeys = new WeakMap<object, string>();
-  private readonly ownTimers = new Set<unknown>();
   private housekeeping: ReturnType<typeof setInterval> | undefined;
   private readonly originalSetTimeout: typeof setTimeout;
   private snapshots = 0;
@@ -60,7 +59,7 @@ export class Agent {
     this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
     this.promiseSampler = new StackSampler(config.promiseBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
     this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, executionAsyncResource, (resource) => this.registry.get(resource)?.owner.owner);
-    this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership, this.ownTimers);
+    this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership);
     this.handles = new HandleTracking(this.registry, this.sampler, this.ownership);
     this.promises = new PromiseTracking(this.registry, this.promiseSampler, this.ownership, config.promiseDutyCycle);
 
@@ -68,7 +67,7 @@ export class Agent {
     this.originalSetTimeout = setTimeout;
     this.housekeeping = setInterval(() => this.tick(), HOUSEKEEPING_MS);
     this.housekeeping.unref();
-    this.ownTimers.add(this.housekeeping);
+    this.timers.ownTimer = this.housekeeping;
     this.timers.install(this.patcher, getBuiltin);
     this.handles.install(this.patcher, getBuiltin);
     if (config.promiseBudgetPerSecond > 0) this.promises.install(getBuiltin);
@@ -80,22 +79,27 @@ export class Agent {
     const now = Date.now();
     const firstSnapshot = this.snapshots++ === 0;
     const liveHandles = this.handles.live();
-    const builder = new SiteBuilder(this.siteIds, this.config.contextKeys, this.ownership, this.handles.liveOwnerHandles(liveHandles));
+    const ownerHandles = this.handles.liveOwnerHandles(liveHandles);
+    const builder = new SiteBuilder(this.siteIds, this.config.contextKeys, this.ownership, ownerHandles);
     const totals: Partial<Record<ResourceType, number>> = {};
-    const siteOfCallback = new Map<string, string>();
-    const unattributed: Array<{ type: ResourceType; record: ResourceRecord; callback: unknown; key: string }> = [];
+    // Per type: callback code → the stack site of a sampled resource with that callback.
+    const siteOfCallback = new Map<ResourceType, Map<string, string>>();
+    const unattributed: Array<{ type: ResourceType; record: ResourceRecord; callback: unknown; code: string }> = [];
 
     const loopNow = this.loopNow();
+    // Runs for every live resource: no string building here, only cached lookups.
     const visit = (resource: object, type: ResourceType, callback: unknown) => {
       totals[type] = (totals[type] ?? 0) + 1;
       const record = this.registry.get(resource) ?? this.registry.add(resource, this.unseenRecord(resource, type, firstSnapshot, now, loopNow));
-      const callbackGroup = `${type}|${callbackKey(callback, this.callbackKeys)}`;
+      const code = callbackKey(callback, this.callbackKeys);
       const key = siteKeyOf(record);
+      let sites = siteOfCallback.get(type);
+      if (!sites) siteOfCallback.set(type, (sites = new Map()));
       if (key) {
         builder.add(key, type, record, callback, false);
-        siteOfCallback.set(callbackGroup, key);
+        sites.set(code, key);
       } else {
-        unattributed.push({ type, record, callback, key: callbackGroup });
+        unattributed.push({ type, record, callback, code });
       }
     };
     this.timers.forEachLive((timer, type) => visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout));
@@ -107,13 +111,13 @@ export class Agent {
     }
     if (promises > 0) totals.Promise = Math.round(promises);
     // Resources without a stack join the stack site of their callback's code when one is known.
-    for (const { type, record, callback, key } of unattributed) {
-      builder.add(siteOfCallback.get(key) ?? key, type, record, callback, record.preexisting === true);
+    for (const { type, record, callback, code } of unattributed) {
+      builder.add(siteOfCallback.get(type)?.get(code) ?? `${type}|${code}`, type, record, callback, record.preexisting === true);
     }
 
     this.callbacks = [];
     const sites = builder.build(this.recentStats(), this.callbacks);
-    this.ownership.prune(this.handles.liveOwnerHandles(liveHandles), builder.referencedBindingKeys);
+    this.ownership.prune(ownerHandles, builder.referencedBindingKeys);
     this.lastSnapshotAt = now;
     const live = Object.values(totals).reduce((sum, n) => sum + (n ?? 0), 0);
     return {

@@ -22,6 +22,7 @@ const MAX_BINDINGS_PER_VALUE = 4;
 
 export class OwnershipTracker {
   private storeSymbols: symbol[] = [];
+  private readonly keysOfContext = new WeakMap<ContextValues, string[]>();
   private untilRescan = 0;
   private readonly ownerRefs = new WeakMap<object, WeakRef<object>>();
   /** "playerId=p42" → handles of connections on which that value was seen. */
@@ -80,10 +81,14 @@ export class OwnershipTracker {
     }
   }
 
-  /** "playerId=p42"-style keys of the identity values (`ownerKeys`) in a context. */
-  bindingKeys(context: ContextValues): string[] {
-    const keys: string[] = [];
-    for (const i of this.ownerKeyIndexes) if (context[i] !== undefined) keys.push(`${this.contextKeys[i]}=${context[i]}`);
+  /** "playerId=p42"-style keys of the identity values (`ownerKeys`) in a context; cached per context. */
+  bindingKeys(context: ContextValues): readonly string[] {
+    let keys = this.keysOfContext.get(context);
+    if (!keys) {
+      keys = [];
+      for (const i of this.ownerKeyIndexes) if (context[i] !== undefined) keys.push(`${this.contextKeys[i]}=${context[i]}`);
+      this.keysOfContext.set(context, keys);
+    }
     return keys;
   }
 

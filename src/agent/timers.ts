@@ -43,9 +43,10 @@ export class TimerTracking {
     private readonly registry: Registry,
     private readonly sampler: StackSampler,
     private readonly ownership: OwnershipTracker,
-    /** Timers of the agent itself, never reported. */
-    private readonly ownTimers: Set<unknown>,
   ) {}
+
+  /** The agent's own housekeeping timer, never reported. */
+  ownTimer: unknown;
 
   install(patcher: Patcher, getBuiltin: (id: string) => unknown): void {
     const timers = getBuiltin('timers') as Record<string, unknown>;
@@ -74,7 +75,7 @@ export class TimerTracking {
       for (const key in timerListMap) {
         const list = timerListMap[key];
         for (let timer = list._idleNext; timer && timer !== (list as unknown); timer = timer._idleNext as NodeTimer) {
-          if (!this.ownTimers.has(timer)) visit(timer, timer._repeat ? 'Interval' : 'Timeout');
+          if (timer !== this.ownTimer) visit(timer, timer._repeat ? 'Interval' : 'Timeout');
         }
       }
     }
