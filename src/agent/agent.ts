@@ -98,9 +98,11 @@ export class Agent {
       if (key) {
         builder.add(key, type, record, callback, false);
         sites.set(code, key);
-      } else {
-        unattributed.push({ type, record, callback, code });
+        return;
       }
+      const sampledSite = sites.get(code);
+      if (sampledSite) builder.add(sampledSite, type, record, callback, false);
+      else unattributed.push({ type, record, callback, code });
     };
     this.timers.forEachLive((timer, type) => visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout));
     for (const { handle, type, server } of liveHandles) visit(handle, type, this.handles.representativeCallback(handle, server));

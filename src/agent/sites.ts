@@ -60,7 +60,7 @@ export class SiteBuilder {
     if (record.frames) site.sampled++;
     site.createdAt.push(record.createdAt);
     if (record.owner.context) this.countContext(site, record.owner.context);
-    const gone = this.ownership.isGone(record.owner, this.liveOwnerHandles);
+    const gone = record.owner.owner || record.owner.context ? this.ownership.isGone(record.owner, this.liveOwnerHandles) : undefined;
     if (gone !== undefined) {
       site.ownerKnown++;
       if (gone) site.ownerGone++;
