@@ -9,13 +9,17 @@ import { snapshotCommand } from './snapshotCommand';
 const USAGE = `usage: leak-inspector <command> [options]
 
 commands:
-  snapshot --inspect TARGET [--json] [--watch S] [--interval S] [--promises] [--allow-remote HOST]
+  snapshot --inspect TARGET [--json] [--watch S] [--interval S] [--promises]
+        [--context-keys K,…] [--owner-keys K,…] [--allow-remote HOST]
       live async resources of a running Node process grouped by creation site, with leak
       scores. TARGET is host:port, a ws:// inspector URL, or pid:N (the inspector is switched
       on if it is off). --watch S keeps snapshotting for S seconds (growth needs several).
       --promises tracks pending promises all the time (default: sampled in short windows,
-      because promise hooks slow every await).
-  check --inspect TARGET [--settle S] [--min-growth N] [--json] [--promises] -- COMMAND [ARGS…]
+      because promise hooks slow every await). --context-keys a,b,c chooses the
+      AsyncLocalStorage store fields reported (default playerId,roomId,protocol) and
+      --owner-keys the ones that identify an owner (default playerId,roomId).
+  check --inspect TARGET [--settle S] [--min-growth N] [--json] [--promises]
+        [--context-keys K,…] [--owner-keys K,…] -- COMMAND [ARGS…]
       snapshot, run COMMAND (e.g. a bot scenario), wait S seconds (default 2), snapshot again;
       exit 1 listing the creation sites that grew and did not come back, 0 otherwise.
   demo [--players N] [--duration S]
@@ -39,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
           interval: { type: 'string', default: '2' },
           'allow-remote': { type: 'string', multiple: true, default: [] },
           promises: { type: 'boolean', default: false },
+          'context-keys': { type: 'string' },
+          'owner-keys': { type: 'string' },
         },
       });
       if (!values.inspect) throw new Error(`snapshot needs --inspect TARGET\n\n${USAGE}`);
@@ -49,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
           watchS: values.watch === undefined ? undefined : positive(values.watch, 'watch'),
           intervalS: positive(values.interval, 'interval'),
           allowRemoteHosts: values['allow-remote'],
-          agent: agentOptions(values.promises),
+          agent: agentOptions(values),
         },
         (text) => console.log(text),
       );
@@ -67,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
           'allow-remote': { type: 'string', multiple: true, default: [] },
           promises: { type: 'boolean', default: false },
+          'context-keys': { type: 'string' },
+          'owner-keys': { type: 'string' },
         },
       });
       if (!values.inspect) throw new Error(`check needs --inspect TARGET\n\n${USAGE}`);
@@ -78,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
           minGrowth: positive(values['min-growth'], 'min-growth'),
           json: values.json,
           allowRemoteHosts: values['allow-remote'],
-          agent: agentOptions(values.promises),
+          agent: agentOptions(values),
         },
         (text) => console.log(text),
       );
@@ -94,8 +102,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function agentOptions(promises: boolean): Partial<AgentConfig> {
-  return promises ? TRACK_ALL_PROMISES : {};
+/** Agent settings from the shared flags: --promises, --context-keys, --owner-keys. */
+function agentOptions(values: { promises?: boolean; 'context-keys'?: string; 'owner-keys'?: string }): Partial<AgentConfig> {
+  const list = (raw: string) => raw.split(',').map((key) => key.trim()).filter(Boolean);
+  const options: Partial<AgentConfig> = values.promises ? { ...TRACK_ALL_PROMISES } : {};
+  if (values['context-keys'] !== undefined) options.contextKeys = list(values['context-keys']);
+  if (values['owner-keys'] !== undefined) options.ownerKeys = list(values['owner-keys']);
+  return options;
 }
 
 function nonNegative(raw: string, name: string): number {

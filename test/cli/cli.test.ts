@@ -64,6 +64,19 @@ test('snapshot --json lists sites by score with source locations and stacks', as
   assert.deepEqual(timeout.stack, [], 'no creation stack for resources created before the attach');
 });
 
+test('--context-keys chooses which AsyncLocalStorage fields are reported', async () => {
+  const server = await inspectedServer('heartbeat');
+  // Bots play while the snapshots are taken, so resources are created (and tagged) after the attach.
+  const bots = run(process.execPath, [...botArgs({ url: server.wsUrl, players: 4, durationS: 3, waitS: 5 })]);
+  const { code, stdout } = await leakInspector(['snapshot', '--inspect', server.inspectorUrl!, '--json', '--watch', '3', '--interval', '1', '--context-keys', 'protocol,roomId']);
+  await bots;
+  assert.equal(code, 0);
+  const { sites } = JSON.parse(stdout) as { sites: Array<{ context: { keys: Record<string, unknown> } }> };
+  const reported = new Set(sites.flatMap((site) => Object.keys(site.context.keys)));
+  assert.ok(reported.has('protocol'), `context keys reported: ${[...reported].join(', ')}`);
+  assert.equal(reported.has('playerId'), false, 'playerId was not asked for');
+});
+
 test('snapshot text reads like a goroutine dump; bad targets get clear errors', async () => {
   const server = await inspectedServer('heartbeat');
   await run(process.execPath, botArgs({ url: server.wsUrl, players: 4, durationS: 1 }));
