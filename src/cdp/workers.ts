@@ -38,7 +38,7 @@ export class WorkerSession extends ProtocolSession {
   }
 
   protected transmit(message: string): Promise<void> {
-    return this.parent.send('NodeWorker.sendMessageToWorker', { sessionId: this.sessionId, message });
+    return this.parent.send('NodeWorker.sendMessageToWorker', { sessionId: this.sessionId, message: asciiJson(message) });
   }
 
   protected async release(): Promise<void> {
@@ -96,4 +96,12 @@ export class NodeWorkers {
     for (const session of this.sessions.values()) void session.close();
     this.sessions.clear();
   }
+}
+
+/**
+ * Node garbles non-ASCII text relayed to a worker's inspector. In JSON, such characters can only
+ * stand inside strings, where `\uXXXX` means the same: so the message arrives intact.
+ */
+function asciiJson(json: string): string {
+  return json.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -53,9 +53,7 @@ export class AgentInjector {
   private lease: number | undefined;
 
   async install(config: AgentConfig = DEFAULT_AGENT_CONFIG): Promise<InstallReply> {
-    // ASCII only: Node garbles non-ASCII text sent to worker threads (NodeWorker.sendMessageToWorker
-    // answers "Message must be a valid JSON"), and the bundle keeps a few non-ASCII comments.
-    agentSource ??= asciiOnly(`${fs.readFileSync(builtFile('agent.js'), 'utf8')}\n//# sourceURL=${AGENT_SCRIPT_URL}\n`);
+    agentSource ??= `${fs.readFileSync(builtFile('agent.js'), 'utf8')}\n//# sourceURL=${AGENT_SCRIPT_URL}\n`;
     await this.evaluate(agentSource, false);
     try {
       const internals = await this.findTimerInternals();
@@ -149,13 +147,4 @@ export class AgentInjector {
 
 function describeException(details: { text: string; exception?: { description?: string } } | undefined): string {
   return details?.exception?.description?.split('\n')[0] ?? details?.text ?? 'unknown error';
-}
-
-/**
- * `\uXXXX` for every non-ASCII UTF-16 unit. The same program as long as those appear only in
- * comments, strings, regexps and identifiers, which holds for the bundle (esbuild writes ASCII
- * apart from comments).
- */
-function asciiOnly(source: string): string {
-  return source.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -50,6 +50,13 @@ test('a running worker is listed and evaluated in through its own session', asyn
   assert.equal((await logged).args[0]?.value, 'from the worker');
 });
 
+test('non-ASCII text reaches a worker intact', async (t) => {
+  const { workers } = await attachWithWorkers(t, WITH_WORKER, /worker online/);
+  const [worker] = workers.list();
+  // Node's relay to workers garbles non-ASCII unless the session escapes it.
+  assert.equal(await evaluate(worker, "'héllo → 世界 ✓'"), 'héllo → 世界 ✓');
+});
+
 test('a worker started later appears; when it exits its session ends and pending requests reject', async (t) => {
   const script = `
     const { Worker } = require('node:worker_threads');
