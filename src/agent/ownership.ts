@@ -81,6 +81,21 @@ export class OwnershipTracker {
     }
   }
 
+  /** Whether context key `index` identifies an owner (a player, a room). */
+  isOwnerKey(index: number): boolean {
+    return this.ownerKeyIndexes.includes(index);
+  }
+
+  /** For one identity value ("playerId=p42"): true when all its connections are closed; undefined if unknown. */
+  isValueGone(bindingKey: string, liveHandles: ReadonlySet<object>): boolean | undefined {
+    const bound = this.bindings.get(bindingKey);
+    if (!bound) return undefined;
+    return !bound.some((ref) => {
+      const handle = ref.deref();
+      return handle !== undefined && liveHandles.has(handle);
+    });
+  }
+
   /** "playerId=p42"-style keys of the identity values (`ownerKeys`) in a context; cached per context. */
   bindingKeys(context: ContextValues): readonly string[] {
     let keys = this.keysOfContext.get(context);

@@ -23,6 +23,8 @@ interface SiteAccumulator {
 export class SiteBuilder {
   private readonly sites = new Map<string, SiteAccumulator>();
   private readonly referencedBindings = new Set<string>();
+  /** Per snapshot: whether each identity value is gone, computed once. */
+  private readonly goneByBinding = new Map<string, boolean>();
 
   constructor(
     private readonly siteIds: Map<string, string>,
@@ -77,7 +79,7 @@ export class SiteBuilder {
       site.contextCounts.forEach((counts, i) => {
         if (counts.size === 0) return;
         const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, TOP_CONTEXT_VALUES);
-        context[this.contextKeys[i]] = { distinct: counts.size, top };
+        context[this.contextKeys[i]] = { distinct: counts.size, top, gone: this.goneValues(i, counts) };
       });
       let callbackIndex: number | undefined;
       if (site.frames.length === 0 && typeof site.callback === 'function') callbackIndex = callbacks.push(site.callback) - 1;
@@ -108,6 +110,19 @@ export class SiteBuilder {
   /** Context binding keys still referenced by live resources (kept by `OwnershipTracker.prune`). */
   get referencedBindingKeys(): ReadonlySet<string> {
     return this.referencedBindings;
+  }
+
+  /** Owner keys only: how many of the distinct values (players, rooms) have no open connection. */
+  private goneValues(index: number, counts: Map<string, number>): number | undefined {
+    if (!this.ownership.isOwnerKey(index)) return undefined;
+    let gone = 0;
+    for (const value of counts.keys()) {
+      const bindingKey = `${this.contextKeys[index]}=${value}`;
+      let isGone = this.goneByBinding.get(bindingKey);
+      if (isGone === undefined) this.goneByBinding.set(bindingKey, (isGone = this.ownership.isValueGone(bindingKey, this.liveOwnerHandles) === true));
+      if (isGone) gone++;
+    }
+    return gone;
   }
 
   private countContext(site: SiteAccumulator, context: ContextValues): void {

@@ -146,8 +146,9 @@ function functionNameAt(site: ResolvedSite, index: number): string | undefined {
 
 function summarizeContext(site: ResolvedSite): SiteContext {
   const keys: SiteContext['keys'] = {};
-  for (const [name, { distinct, top }] of Object.entries(site.context)) {
+  for (const [name, { distinct, top, gone }] of Object.entries(site.context)) {
     keys[name] = { distinct, top: top.map(([value, count]) => ({ value, count })) };
+    if (gone !== undefined) keys[name].gone = gone;
   }
   return { keys, goneShare: site.ownerKnownCount > 0 ? site.ownerGoneCount / site.ownerKnownCount : null };
 }

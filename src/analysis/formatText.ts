@@ -32,9 +32,10 @@ function formatSite(site: SiteReport, root: string | undefined, maxFrames: numbe
     `score ${site.score} ${site.severity.toUpperCase()}  ${site.count} × ${site.type}  oldest ${formatDuration(site.oldestAgeMs)}  ${where}`,
     `    ${formatEvidence(site).join(' · ')}`,
   ];
-  for (const [key, { distinct, top }] of Object.entries(site.context.keys)) {
+  for (const [key, { distinct, top, gone }] of Object.entries(site.context.keys)) {
     const values = top.map(({ value, count }) => `${value} ×${count}`).join(', ');
-    lines.push(`    ${key}: ${distinct} distinct (${values}${distinct > top.length ? ' …' : ''})`);
+    const goneNote = gone !== undefined ? `, ${gone} gone` : '';
+    lines.push(`    ${key}: ${distinct} distinct${goneNote} (${values}${distinct > top.length ? ' …' : ''})`);
   }
   const reasons = site.factors.filter((factor) => factor.points > 0).sort((a, b) => b.points - a.points);
   lines.push(`    why: ${reasons.length > 0 ? reasons.map((f) => `${f.name} ${f.points}/${f.weight}`).join(', ') : 'no leak evidence'}`);

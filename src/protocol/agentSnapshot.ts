@@ -88,9 +88,10 @@ export interface AgentSite {
   delayMs?: number;
   /**
    * Context at creation (from AsyncLocalStorage): per key, how many live resources carry each
-   * value (the most frequent values only) and the number of distinct values.
+   * value (the most frequent values only), the number of distinct values and, for owner keys,
+   * how many of those values (players, rooms) have no open connection left.
    */
-  context: Record<string, { distinct: number; top: Array<[string, number]> }>;
+  context: Record<string, { distinct: number; top: Array<[string, number]>; gone?: number }>;
   /**
    * Live resources whose owner is gone: created while handling a connection that has since
    * closed, or tagged with context values (players, rooms) bound to no open connection.

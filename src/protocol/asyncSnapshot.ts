@@ -39,6 +39,8 @@ export interface ContextKeySummary {
   distinct: number;
   /** The most frequent values and how many live resources carry each. */
   top: Array<{ value: string; count: number }>;
+  /** Owner keys (players, rooms): how many of the distinct values have no open connection left. */
+  gone?: number;
 }
 
 export interface SiteContext {

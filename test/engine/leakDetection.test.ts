@@ -72,7 +72,9 @@ describe('leak detection on the sample server', { concurrency: false }, () => {
     const { report } = await inspectScenario('heartbeat');
     const top = assertTopSite(report, 'player-session.ts', linesOf('player-session.ts', 'this.heartbeat = setInterval('), 'Interval');
     assert.ok(top.count >= 10, `${top.count} live intervals`);
-    assert.ok((top.context.keys.playerId?.distinct ?? 0) >= 10, 'tagged with the players who left');
+    const players = top.context.keys.playerId;
+    assert.ok(players && players.distinct >= 10, 'tagged with the players who left');
+    assert.equal(players.gone, players.distinct, 'every one of those players is gone');
     assert.ok((top.context.goneShare ?? 0) > 0.9, `owners gone: ${top.context.goneShare}`);
   });
 
