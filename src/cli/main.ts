@@ -25,6 +25,16 @@ commands:
   demo [--players N] [--duration S]
       start the sample game server with all leaks, run bots against it, report the suspects`;
 
+/** Flags of every command that attaches to a target. */
+const INSPECT_OPTIONS = {
+  inspect: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'allow-remote': { type: 'string', multiple: true, default: [] as string[] },
+  promises: { type: 'boolean', default: false },
+  'context-keys': { type: 'string' },
+  'owner-keys': { type: 'string' },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -37,14 +47,9 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         options: {
-          inspect: { type: 'string' },
-          json: { type: 'boolean', default: false },
+          ...INSPECT_OPTIONS,
           watch: { type: 'string' },
           interval: { type: 'string', default: '2' },
-          'allow-remote': { type: 'string', multiple: true, default: [] },
-          promises: { type: 'boolean', default: false },
-          'context-keys': { type: 'string' },
-          'owner-keys': { type: 'string' },
         },
       });
       if (!values.inspect) throw new Error(`snapshot needs --inspect TARGET\n\n${USAGE}`);
@@ -67,14 +72,9 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest.slice(0, separator),
         options: {
-          inspect: { type: 'string' },
+          ...INSPECT_OPTIONS,
           settle: { type: 'string', default: '2' },
           'min-growth': { type: 'string', default: '1' },
-          json: { type: 'boolean', default: false },
-          'allow-remote': { type: 'string', multiple: true, default: [] },
-          promises: { type: 'boolean', default: false },
-          'context-keys': { type: 'string' },
-          'owner-keys': { type: 'string' },
         },
       });
       if (!values.inspect) throw new Error(`check needs --inspect TARGET\n\n${USAGE}`);
