@@ -111,9 +111,9 @@ export class TimerTracking {
       this.fallback.add(timer);
       if (this.fallback.size >= this.fallbackSweepAt) this.sweepFallback();
     }
-    if (this.registry.get(timer)) return;
+    // A fresh timer is almost never known already: look it up only when it is sampled.
     const holder = this.sampler.capture(above);
-    if (holder) this.registry.add(timer, createdRecord(type, holder, this.ownership.capture(), 1, type === 'Immediate' ? undefined : timer._idleTimeout));
+    if (holder && !this.registry.get(timer)) this.registry.add(timer, createdRecord(type, holder, this.ownership.capture(), 1, type === 'Immediate' ? undefined : timer._idleTimeout));
   }
 
   private wrapCreate(patcher: Patcher, target: object, key: string, type: ResourceType): void {
