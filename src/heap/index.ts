@@ -1,5 +1,6 @@
 /**
- * Heap capture: usage readings, streamed heap snapshots and allocation sampling over CDP.
+ * Heap capture (usage readings, streamed heap snapshots, allocation sampling over CDP) and
+ * analysis of `.heapsnapshot` files (DevTools' Summary, Comparison and retainer paths).
  * Engine code: no editor API.
  */
 export {
@@ -22,3 +23,7 @@ export {
   type TakeHeapSnapshotOptions,
 } from './snapshot';
 export { heapUsage, HeapUsageSampler, type HeapUsage, type HeapUsageSamplerOptions } from './usage';
+export { diffHeapSnapshots, heapRetainerPath, heapRetainers, runHeapRequest, summarizeHeapSnapshot } from './analyzeFiles';
+export { runHeapAnalysisInWorker, type WorkerOptions } from './worker/runInWorker';
+export { HeapSnapshotParseError } from './parser/parseError';
+export type { ParseOptions } from './parser/parseSnapshot';
