@@ -62,7 +62,7 @@ function formatFrame(frame: StackFrame, root: string | undefined): string {
   return frame.mapped ? text : `${text} [unmapped: ${frame.reason ?? 'no source map'}]`;
 }
 
-function formatLocation({ path, line, column }: SourceLocation, root: string | undefined): string {
+export function formatLocation({ path, line, column }: SourceLocation, root: string | undefined): string {
   return `${relativeTo(path, root)}:${line}:${column}`;
 }
 

@@ -11,3 +11,6 @@ export type { LeakFactor, SiteEvidence, SiteScore } from './leakScore';
 export type { ResolvedAgentSnapshot, ResolvedSite } from './resolvedSite';
 export { SiteHistory } from './siteHistory';
 export type { SiteCount } from './siteHistory';
+export { formatBytes } from './bytes';
+export { scoreHeapGrowth } from './heapGrowthScore';
+export { formatHeapGrowthText } from './formatHeapGrowth';

@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { diffSnapshots } from '../analysis';
+import { diffSnapshots, formatHeapGrowthText } from '../analysis';
+import { HeapGrowthProbe } from '../engine/heapGrowth';
 import { InspectorSession } from '../engine/inspectorSession';
 import type { AgentConfig } from '../protocol/agentSnapshot';
 import type { SourceLocation } from '../protocol/asyncSnapshot';
@@ -16,6 +17,8 @@ export interface CheckCommandOptions {
   settleS: number;
   /** Growth below this count at a site is tolerated (default 1: any growth fails). */
   minGrowth: number;
+  /** Also compare heap snapshots taken before and after (each pauses the target). */
+  heap: boolean;
   json: boolean;
   allowRemoteHosts: string[];
   agent: Partial<AgentConfig>;
@@ -25,20 +28,32 @@ export async function checkCommand(options: CheckCommandOptions, out: (text: str
   const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts, agent: options.agent });
   try {
     const [before] = await session.snapshot();
-    const exitCode = await run(options.command);
-    await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
-    const [after] = await session.snapshot();
-    const grown = diffSnapshots(before, after).sites.filter((site) => site.delta >= options.minGrowth);
-    if (options.json) {
-      out(JSON.stringify({ commandExitCode: exitCode, leaked: grown.length > 0, sites: grown }, null, 2));
-    } else if (grown.length === 0) {
-      out(`no leaks: every creation site is back to its count before the command (settled ${options.settleS}s)`);
-    } else {
-      out(`${grown.length} creation site${grown.length === 1 ? '' : 's'} grew during the command and did not come back within ${options.settleS}s:\n`);
-      for (const site of grown) out(`  +${site.delta}  ${site.type.padEnd(9)} ${site.before} → ${site.after}  ${where(site.location)}`);
+    const heapProbe = options.heap ? await HeapGrowthProbe.start(session, { minGrowth: options.minGrowth }) : undefined;
+    try {
+      const exitCode = await run(options.command);
+      await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
+      const [after] = await session.snapshot();
+      const grown = diffSnapshots(before, after).sites.filter((site) => site.delta >= options.minGrowth);
+      const heap = heapProbe ? await heapProbe.finish() : undefined;
+      const heapLeaks = heap?.sites.filter((site) => site.severity !== 'low') ?? [];
+      const leaked = grown.length > 0 || heapLeaks.length > 0;
+      if (options.json) {
+        out(JSON.stringify({ commandExitCode: exitCode, leaked, sites: grown, ...(heap && { heap: { heapGrowthBytes: heap.heapGrowthBytes, sites: heapLeaks } }) }, null, 2));
+      } else {
+        if (grown.length === 0) {
+          out(`no async leaks: every creation site is back to its count before the command (settled ${options.settleS}s)`);
+        } else {
+          out(`${grown.length} creation site${grown.length === 1 ? '' : 's'} grew during the command and did not come back within ${options.settleS}s:\n`);
+          for (const site of grown) out(`  +${site.delta}  ${site.type.padEnd(9)} ${site.before} → ${site.after}  ${where(site.location)}`);
+        }
+        if (heap && heapLeaks.length === 0) out(`no heap leaks: no class of the program kept ${options.minGrowth} or more objects with a medium or high score`);
+        if (heap && heapLeaks.length > 0) out(`\n${formatHeapGrowthText({ ...heap, sites: heapLeaks }, { root: process.cwd() })}`);
+      }
+      if (exitCode !== 0) out(`(the command itself exited with ${exitCode})`);
+      return leaked ? 1 : 0;
+    } finally {
+      await heapProbe?.dispose();
     }
-    if (exitCode !== 0) out(`(the command itself exited with ${exitCode})`);
-    return grown.length > 0 ? 1 : 0;
   } finally {
     await session.detach();
   }

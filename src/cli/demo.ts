@@ -3,7 +3,8 @@
  * against it, the inspector attached over CDP, and the top leak suspects with the TypeScript
  * lines that created them — then what the server itself says it still holds.
  */
-import { formatSnapshotText } from '../analysis';
+import { formatHeapGrowthText, formatSnapshotText } from '../analysis';
+import { HeapGrowthProbe } from '../engine/heapGrowth';
 import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
 import { InspectorSession } from '../engine/inspectorSession';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
@@ -16,6 +17,7 @@ export interface DemoOptions {
 
 const ROUNDS = 3;
 const SUSPECTS_SHOWN = 6;
+const HEAP_SITES_SHOWN = 3;
 
 export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
   log('Starting the sample game server with all six leaks (inspector on a random loopback port)…');
@@ -27,6 +29,9 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     session = await InspectorSession.attach(server.inspectorUrl!, { agent: TRACK_ALL_PROMISES });
     log('Inspector attached: agent injected, the server code is unchanged.');
     const before = await server.stats();
+    // Two heap snapshots around the rounds (a short pause each on this small heap) show the
+    // leak that holds no async resource: battles kept in a Map.
+    const heap = await HeapGrowthProbe.start(session);
     let report: AsyncSnapshotReport | undefined;
     let figures = '';
     for (let round = 1; round <= ROUNDS; round++) {
@@ -39,6 +44,12 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     log(`\nLast round of bots:\n${figures}`);
     log(`\nTop leak suspects (live async resources grouped by creation site, after every player left):\n`);
     log(formatSnapshotText(report!, { root: process.cwd(), maxSites: SUSPECTS_SHOWN, maxFrames: 4 }));
+    log(`Objects that piled up on the heap (two heap snapshots around the rounds, compared by class):\n`);
+    try {
+      log(formatHeapGrowthText(await heap.finish(), { root: process.cwd(), maxSites: HEAP_SITES_SHOWN }));
+    } finally {
+      await heap.dispose();
+    }
     log(`What the server's own counters say it still holds:\n`);
     log(formatGrowth(before, await server.stats()));
   } finally {

@@ -19,6 +19,13 @@ export interface InspectorOptions extends AttachOptions {
   workers?: boolean;
 }
 
+/** A position in a loaded script, as V8 reports it (0-based line and column). */
+export interface ScriptPosition {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
 /** The agent in one thread, with what it needs to turn raw snapshots into reports. */
 class ThreadInspector {
   readonly agent: AgentInjector;
@@ -47,6 +54,17 @@ class ThreadInspector {
     );
     const resolved: ResolvedAgentSnapshot = { ...raw, sites };
     return analyzeSnapshot(resolved, { history: this.history, label: this.session.label });
+  }
+
+  /** V8 script positions (0-based) → original source locations, in order; undefined for unknown scripts. */
+  async resolveScriptPositions(positions: ScriptPosition[]): Promise<Array<ResolvedLocation | undefined>> {
+    const urls = await this.scripts.lookup(positions.map((position) => position.scriptId));
+    return Promise.all(
+      positions.map(({ scriptId, lineNumber, columnNumber }) => {
+        const url = urls.get(scriptId);
+        return url ? this.resolver.resolve({ url, lineNumber, columnNumber }) : undefined;
+      }),
+    );
   }
 
   private async callbackFrames(indexes: number[]): Promise<Map<number, GeneratedFrame>> {
@@ -94,6 +112,21 @@ export class InspectorSession {
 
   get label(): string {
     return this.connection.label;
+  }
+
+  /** Each thread's CDP session and agent, main thread first (heap captures, the timeline). */
+  get threadSessions(): ReadonlyArray<{ readonly session: CdpSession; readonly agent: AgentInjector }> {
+    return this.threads;
+  }
+
+  /** The text a loaded source map embeds for `path` (sources not on disk, e.g. an installed sample). */
+  sourceContent(path: string): Promise<string | undefined> {
+    return this.resolver.getSourceContent(path);
+  }
+
+  /** Script positions in the main thread (e.g. constructors named by a heap snapshot) → original sources. */
+  resolveScriptPositions(positions: ScriptPosition[]): Promise<Array<ResolvedLocation | undefined>> {
+    return this.threads[0].resolveScriptPositions(positions);
   }
 
   /** One report per thread: the main thread first, then each worker. */

@@ -46,7 +46,25 @@ test('check passes on the leak-free server', async () => {
   const bots = botArgs({ url: server.wsUrl, players: 4, durationS: 1.5 });
   const { code, stdout } = await leakInspector(['check', '--inspect', server.inspectorUrl!, '--settle', '2.5', '--', process.execPath, ...bots]);
   assert.equal(code, 0, stdout);
-  assert.match(stdout, /no leaks/);
+  assert.match(stdout, /no async leaks/);
+});
+
+test('check --heap fails on the battle leak (no async resource) and names the class, its line and its holder', async () => {
+  const server = await inspectedServer('battle');
+  const bots = botArgs({ url: server.wsUrl, players: 8, durationS: 2 });
+  const { code, stdout } = await leakInspector(['check', '--inspect', server.inspectorUrl!, '--heap', '--settle', '1', '--', process.execPath, ...bots], 120_000);
+  assert.equal(code, 1, stdout);
+  assert.match(stdout, /no async leaks/);
+  assert.match(stdout, /score \d+ (HIGH|MEDIUM) {2}\+\d+ × Battle .* samples\/game-server\/src\/battle\.ts:\d+:\d+/);
+  assert.match(stdout, /held by: .*->battles → Map/);
+});
+
+test('check --heap passes on the leak-free server', async () => {
+  const server = await inspectedServer('none');
+  const bots = botArgs({ url: server.wsUrl, players: 8, durationS: 2 });
+  const { code, stdout } = await leakInspector(['check', '--inspect', server.inspectorUrl!, '--heap', '--settle', '1', '--', process.execPath, ...bots], 120_000);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /no heap leaks/);
 });
 
 test('snapshot --json lists sites by score with source locations and stacks', async () => {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { TRACK_ALL_PROMISES } from '../../src/engine/agentInjector';
+import { HeapGrowthProbe } from '../../src/engine/heapGrowth';
 import { InspectorSession } from '../../src/engine/inspectorSession';
 import type { AgentConfig } from '../../src/protocol/agentSnapshot';
 import type { AsyncSnapshotReport, SiteReport } from '../../src/protocol/asyncSnapshot';
@@ -29,19 +30,29 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-/** Runs churn rounds against a server with `leaks`, snapshotting after each; returns the last report. */
-async function inspectScenario(leaks: string, agent: Partial<AgentConfig> = {}): Promise<{ report: AsyncSnapshotReport; server: SampleServer }> {
+async function attachTo(leaks: string, agent: Partial<AgentConfig> = {}): Promise<{ server: SampleServer; session: InspectorSession }> {
   const server = await startSampleServer({ leaks, nodeArgs: ['--inspect=127.0.0.1:0'], serverArgs: ['--pool-size', '4', '--ready-timeout-ms', '1000'] });
   cleanups.push(() => server.stop());
   const session = await InspectorSession.attach(server.inspectorUrl!, { agent });
   cleanups.push(() => session.detach());
+  return { server, session };
+}
+
+/** Churn rounds of bots, a snapshot after each; returns the last report. */
+async function churn(server: SampleServer, session: InspectorSession): Promise<AsyncSnapshotReport> {
   let report: AsyncSnapshotReport | undefined;
   for (let round = 1; round <= ROUNDS; round++) {
     await runBots({ url: server.wsUrl, players: 8, durationS: 1.5, dropRate: 0.5, paceMs: 20, seed: round });
     await new Promise((resolve) => setTimeout(resolve, 1200));
     [report] = await session.snapshot();
   }
-  return { report: report!, server };
+  return report!;
+}
+
+/** Runs churn rounds against a server with `leaks`; returns the last report. */
+async function inspectScenario(leaks: string, agent: Partial<AgentConfig> = {}): Promise<{ report: AsyncSnapshotReport; server: SampleServer }> {
+  const { server, session } = await attachTo(leaks, agent);
+  return { report: await churn(server, session), server };
 }
 
 type LocatedSite = SiteReport & { location: NonNullable<SiteReport['location']> };
@@ -111,6 +122,27 @@ describe('leak detection on the sample server', { concurrency: false }, () => {
     ]);
     const file = path.relative(SOURCES, top.location.path);
     assert.ok(chain.get(file)?.includes(top.location.line), `expected the ready-check chain first, got ${file}:${top.location.line}\n${describeSites(sampleSites(report))}`);
+  });
+
+  test('battle: finished battles kept in a module-level Map (a heap leak, no async resource)', async () => {
+    const { server, session } = await attachTo('battle');
+    const probe = await HeapGrowthProbe.start(session);
+    cleanups.push(() => probe.dispose());
+    await churn(server, session);
+    const report = await probe.finish();
+    const own = report.sites.filter((site) => site.location?.path.startsWith(SOURCES));
+    const [top] = own;
+    const shown = own.slice(0, 5).map((site) => `${site.score} ${site.className} +${site.deltaCount} ${site.location?.path}:${site.location?.line}`).join('\n');
+    assert.ok(top, `no grown class in the sample sources\n${shown}`);
+    assert.equal(top.className, 'Battle', shown);
+    assert.equal(top.location?.path, path.join(SOURCES, 'battle.ts'));
+    // V8 names the constructor, or the class when it has none.
+    const lines = [...linesOf('battle.ts', 'export class Battle'), ...linesOf('battle.ts', '  constructor(')];
+    assert.ok(lines.includes(top.location?.line ?? 0), `battle.ts:${top.location?.line}, expected ${lines.join('|')}`);
+    const stats = await server.stats();
+    assert.ok(top.deltaCount >= stats.battles && stats.battles > 0, `${top.deltaCount} kept, ${stats.battles} battles held`);
+    assert.match(top.retainerPath?.text ?? '', /->battles → Map/, 'the path names the Map and its variable');
+    assert.ok(top.severity !== 'low', `score ${top.score}: ${JSON.stringify(top.factors)}`);
   });
 
   test('none: no site reaches high', async () => {
