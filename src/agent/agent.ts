@@ -6,7 +6,7 @@
  * attach) and hands out a lease; `release(lease)` on detach removes the agent with the last
  * lease: every wrapped function restored, all state dropped (see `AgentHandle`).
  */
-import { AGENT_PROTOCOL_VERSION, type AgentConfig, type AgentSnapshot, type ResourceType } from '../protocol/agentSnapshot';
+import { AGENT_PROTOCOL_VERSION, type AgentConfig, type AgentSnapshot, type ResourceType, type TimelineRead } from '../protocol/agentSnapshot';
 import { HandleTracking } from './handles';
 import { OwnershipTracker } from './ownership';
 import { Patcher } from './patcher';
@@ -14,10 +14,11 @@ import { PromiseTracking } from './promises';
 import { Registry, siteKeyOf, type ResourceRecord } from './registry';
 import { callbackKey, SiteBuilder } from './sites';
 import { StackSampler } from './stacks';
+import { Timeline } from './timeline';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
 
-/** The minor version changes with the handle's interface (1.1: leases), so a stale agent is replaced. */
-export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.1.0`;
+/** The minor version changes with the handle's interface (1.1: leases, 1.2: timeline), so a stale agent is replaced. */
+export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.2.0`;
 export const AGENT_GLOBAL = Symbol.for('leak-inspector.agent');
 
 const HOUSEKEEPING_MS = 100;
@@ -38,6 +39,8 @@ export class Agent {
   private readonly timers: TimerTracking;
   private readonly handles: HandleTracking;
   private readonly promises: PromiseTracking;
+  /** Started by the first session that reads it (`watch`), stopped with the agent. */
+  readonly timeline = new Timeline();
   private readonly siteIds = new Map<string, string>();
   private readonly callbackKeys = new WeakMap<object, string>();
   private housekeeping: ReturnType<typeof setInterval> | undefined;
@@ -122,6 +125,7 @@ export class Agent {
     this.ownership.prune(ownerHandles, builder.referencedBindingKeys);
     this.lastSnapshotAt = now;
     const live = Object.values(totals).reduce((sum, n) => sum + (n ?? 0), 0);
+    this.timeline.snapshotTaken(now, performance.now() - started, Math.round(live));
     return {
       agentVersion: this.version,
       pid: process.pid,
@@ -141,9 +145,16 @@ export class Agent {
     return this.patcher.count;
   }
 
+  /** Timeline entries this reader has not seen yet; the first read starts the timeline. */
+  readTimeline(cursor: number | undefined, getBuiltin: GetBuiltin): TimelineRead {
+    if (!this.timeline.running) this.timeline.start(getBuiltin, HOUSEKEEPING_MS);
+    return { threadId: threadIdOf(), ...this.timeline.read(cursor ?? this.timeline.cursor) };
+  }
+
   uninstall(getBuiltin: GetBuiltin): void {
     clearInterval(this.housekeeping);
     this.housekeeping = undefined;
+    this.timeline.stop();
     this.patcher.restoreAll();
     this.promises.uninstall();
     this.timers.clear();
@@ -156,7 +167,9 @@ export class Agent {
 
   /** Refills the stack budgets and formats fresh stacks while the process is otherwise idle. */
   private tick(): void {
-    this.promises.tick(Date.now());
+    const now = Date.now();
+    this.timeline.tick(now);
+    this.promises.tick(now);
     this.sampler.refill();
     this.promiseSampler.refill();
     const batch = this.toFormat.splice(0, MAX_FORMAT_PER_TICK);
@@ -261,6 +274,11 @@ export interface AgentHandle {
   snapshot(lease?: number): AgentSnapshot;
   /** The representative callbacks of the last snapshot taken with `lease`. */
   callbacksOf(lease?: number): unknown[];
+  /**
+   * Timeline entries since this lease's previous read (the first read starts the timeline and
+   * returns nothing yet). The timeline stops when no lease that read it is left.
+   */
+  timeline(lease: number): TimelineRead;
   /** Releases a lease; true when that removed the agent (it was the last one). */
   release(lease: number): boolean;
   uninstall(): boolean;
@@ -278,7 +296,7 @@ function publish(): void {
   let agent: Agent | undefined;
   // Random start: a lease id of a replaced agent (another version) cannot release one of ours.
   let nextLease = 1 + Math.floor(Math.random() * 2 ** 30);
-  const leases = new Map<number, { token: WeakRef<object>; callbacks: unknown[] }>();
+  const leases = new Map<number, { token: WeakRef<object>; callbacks: unknown[]; timelineCursor?: number }>();
   const remove = () => {
     if (!agent) return false;
     agent.uninstall(getBuiltin);
@@ -290,9 +308,14 @@ function publish(): void {
   /** Leases whose session let go of them without releasing them (it ended) no longer count. */
   const pruneLeases = () => {
     for (const [id, lease] of leases) if (lease.token.deref() === undefined) leases.delete(id);
+    stopUnreadTimeline();
+  };
+  const stopUnreadTimeline = () => {
+    if (agent?.timeline.running && ![...leases.values()].some((lease) => lease.timelineCursor !== undefined)) agent.timeline.stop();
   };
   const collected = new FinalizationRegistry<number>((id) => {
     if (leases.delete(id) && leases.size === 0) remove();
+    else stopUnreadTimeline();
   });
   const handle: AgentHandle = {
     version: AGENT_VERSION,
@@ -315,6 +338,13 @@ function publish(): void {
     },
     callbacksOf(lease) {
       return (lease === undefined ? undefined : leases.get(lease)?.callbacks) ?? agent?.callbacks ?? [];
+    },
+    timeline(lease) {
+      const held = leases.get(lease);
+      if (!agent || !held) throw new Error('leak-inspector agent is not installed for this session');
+      const read = agent.readTimeline(held.timelineCursor, getBuiltin);
+      held.timelineCursor = read.cursor;
+      return read;
     },
     release(lease) {
       if (!agent) return false;

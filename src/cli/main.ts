@@ -4,7 +4,9 @@ import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
 import type { AgentConfig } from '../protocol/agentSnapshot';
 import { checkCommand } from './checkCommand';
 import { runDemo } from './demo';
-import { snapshotCommand } from './snapshotCommand';
+import { HEAP_USAGE, heapMain } from './heapCommand';
+import { printSavedSnapshot, snapshotCommand } from './snapshotCommand';
+import { watchCommand } from './watchCommand';
 
 const USAGE = `usage: leak-inspector <command> [options]
 
@@ -18,10 +20,26 @@ commands:
       because promise hooks slow every await). --context-keys a,b,c chooses the
       AsyncLocalStorage store fields reported (default playerId,roomId,protocol) and
       --owner-keys the ones that identify an owner (default playerId,roomId).
-  check --inspect TARGET [--settle S] [--min-growth N] [--json] [--promises]
+  snapshot --from FILE [--json]
+      print a saved --json snapshot (e.g. a watch dump) again.
+  check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--json] [--promises]
         [--context-keys K,…] [--owner-keys K,…] -- COMMAND [ARGS…]
       snapshot, run COMMAND (e.g. a bot scenario), wait S seconds (default 2), snapshot again;
       exit 1 listing the creation sites that grew and did not come back, 0 otherwise.
+      --heap also takes a heap snapshot before and after (each pauses the target) and fails
+      on classes of the program's own code that kept N more objects and score medium or high.
+  watch --inspect TARGET [--inspect TARGET …] [--interval S] [--metrics HOST:PORT]
+        [--top-sites N] [--dump-dir DIR] [--dump-on-score N] [--dump-on-growth N]
+        [--dump-on-heap-growth MB_PER_MIN] [--heap-growth-window S] [--dump-cooldown S]
+        [--profile-seconds S] [--allow-heap-snapshot] [--min-free-mb N] [--timeline FILE]
+      attach to every target (and its worker threads), snapshot every S seconds (default 5)
+      until SIGINT/SIGTERM, then detach from all. --metrics serves Prometheus/OpenMetrics on
+      /metrics (loopback only unless --allow-remote names the host). With --dump-dir, a rule
+      (a site's score ≥ N, default 80; live resources rising N snapshots in a row; heap growing
+      MB/min) writes the snapshot JSON and a .heapprofile, and a .heapsnapshot only with
+      --allow-heap-snapshot (it freezes the target), once per --dump-cooldown (300 s) per
+      target and rule. --timeline writes a Chrome trace (Perfetto, chrome://tracing) on exit.
+${HEAP_USAGE}
   demo [--players N] [--duration S]
       start the sample game server with all leaks, run bots against it, report the suspects`;
 
@@ -50,8 +68,13 @@ async function main(argv: string[]): Promise<number> {
           ...INSPECT_OPTIONS,
           watch: { type: 'string' },
           interval: { type: 'string', default: '2' },
+          from: { type: 'string' },
         },
       });
+      if (values.from !== undefined) {
+        await printSavedSnapshot(values.from, values.json, (text) => console.log(text));
+        return 0;
+      }
       if (!values.inspect) throw new Error(`snapshot needs --inspect TARGET\n\n${USAGE}`);
       await snapshotCommand(
         {
@@ -75,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
           ...INSPECT_OPTIONS,
           settle: { type: 'string', default: '2' },
           'min-growth': { type: 'string', default: '1' },
+          heap: { type: 'boolean', default: false },
         },
       });
       if (!values.inspect) throw new Error(`check needs --inspect TARGET\n\n${USAGE}`);
@@ -84,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
           command: rest.slice(separator + 1),
           settleS: nonNegative(values.settle, 'settle'),
           minGrowth: positive(values['min-growth'], 'min-growth'),
+          heap: values.heap,
           json: values.json,
           allowRemoteHosts: values['allow-remote'],
           agent: agentOptions(values),
@@ -91,6 +116,55 @@ async function main(argv: string[]): Promise<number> {
         (text) => console.log(text),
       );
     }
+    case 'watch': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          ...INSPECT_OPTIONS,
+          inspect: { type: 'string', multiple: true, default: [] as string[] },
+          interval: { type: 'string', default: '5' },
+          metrics: { type: 'string' },
+          'top-sites': { type: 'string', default: '10' },
+          'dump-dir': { type: 'string' },
+          'dump-on-score': { type: 'string' },
+          'dump-on-growth': { type: 'string' },
+          'dump-on-heap-growth': { type: 'string' },
+          'heap-growth-window': { type: 'string', default: '60' },
+          'dump-cooldown': { type: 'string', default: '300' },
+          'profile-seconds': { type: 'string', default: '5' },
+          'allow-heap-snapshot': { type: 'boolean', default: false },
+          'min-free-mb': { type: 'string', default: '256' },
+          timeline: { type: 'string' },
+        },
+      });
+      if (values.inspect.length === 0) throw new Error(`watch needs at least one --inspect TARGET\n\n${USAGE}`);
+      const optional = (raw: string | undefined, name: string) => (raw === undefined ? undefined : positive(raw, name));
+      return watchCommand(
+        {
+          targets: values.inspect,
+          intervalS: positive(values.interval, 'interval'),
+          metrics: values.metrics,
+          topSites: positive(values['top-sites'], 'top-sites'),
+          dumpDir: values['dump-dir'],
+          dumpCooldownS: nonNegative(values['dump-cooldown'], 'dump-cooldown'),
+          profileS: positive(values['profile-seconds'], 'profile-seconds'),
+          allowHeapSnapshot: values['allow-heap-snapshot'],
+          minFreeMb: nonNegative(values['min-free-mb'], 'min-free-mb'),
+          rules: {
+            scoreAtLeast: optional(values['dump-on-score'], 'dump-on-score'),
+            growthIntervals: optional(values['dump-on-growth'], 'dump-on-growth'),
+            heapGrowthMbPerMin: optional(values['dump-on-heap-growth'], 'dump-on-heap-growth'),
+            heapWindowS: positive(values['heap-growth-window'], 'heap-growth-window'),
+          },
+          timelineFile: values.timeline,
+          allowRemoteHosts: values['allow-remote'],
+          agent: agentOptions(values),
+        },
+        (line) => console.error(`${new Date().toISOString()} ${line}`),
+      );
+    }
+    case 'heap':
+      return heapMain(rest, (text) => console.log(text), (text) => console.error(text));
     case undefined:
     case 'help':
     case '--help':

@@ -8,7 +8,7 @@ import type { CdpSession } from '../cdp';
 import { builtFile } from '../common/packageRoot';
 import type { InstallReply } from '../agent/agent';
 import { AGENT_SCRIPT_URL } from '../agent/stacks';
-import type { AgentConfig, AgentSnapshot } from '../protocol/agentSnapshot';
+import type { AgentConfig, AgentSnapshot, TimelineRead } from '../protocol/agentSnapshot';
 
 const AGENT = "globalThis[Symbol.for('leak-inspector.agent')]";
 /** CDP object group for the remote objects one step needs (timer internals, callbacks), released after it. */
@@ -78,6 +78,11 @@ export class AgentInjector {
 
   async snapshot(): Promise<AgentSnapshot> {
     return (await this.evaluate(`${AGENT}.snapshot(${this.lease})`, true)) as AgentSnapshot;
+  }
+
+  /** Timeline entries since our previous call; the first call starts the agent's timeline. */
+  async timeline(): Promise<TimelineRead> {
+    return (await this.evaluate(`${AGENT}.timeline(${this.lease})`, true)) as TimelineRead;
   }
 
   /** Where the callbacks of our last snapshot's stackless sites are defined. */

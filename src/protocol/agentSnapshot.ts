@@ -117,3 +117,36 @@ export interface AgentSnapshot {
   /** How stacks were sampled: 1 means every resource has one. */
   stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
 }
+
+/**
+ * The agent's timeline (on while a session reads it): one `sample` per second, and events as
+ * they happen. Times are epoch ms in the target's clock.
+ */
+export type TimelineEntry =
+  | {
+      kind: 'sample';
+      at: number;
+      /** Length of the window this sample covers. */
+      durationMs: number;
+      /** Event-loop delay over the window (ms); undefined if no timer could fire in it. */
+      delayMs: { p50: number; p90: number; p99: number; max: number; mean: number } | undefined;
+      /** Async resources Node created in the window (timers, sockets, requests; not promises). */
+      created: number;
+      heapUsed: number;
+      heapTotal: number;
+    }
+  | { kind: 'gc'; at: number; durationMs: number; gc: string }
+  /** The event loop did not get to the agent's housekeeping tick for this long. */
+  | { kind: 'stall'; at: number; durationMs: number }
+  /** A snapshot by the agent (ours or another session's): the pause it caused. */
+  | { kind: 'snapshot'; at: number; durationMs: number; liveResources: number };
+
+export interface TimelineRead {
+  /** 0 for the main thread. */
+  threadId: number;
+  entries: TimelineEntry[];
+  /** Pass back on the next read. */
+  cursor: number;
+  /** Entries overwritten in the ring before this reader got them. */
+  dropped: number;
+}
