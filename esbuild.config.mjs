@@ -20,6 +20,8 @@ const node = {
 const bundles = [
   // Extension host: thin VS Code glue.
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'], sourcesContent: false },
+  // Language server: sessions, snapshots, analysis and heap work, out of the extension host.
+  { ...node, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist', sourcesContent: false },
   // Command line: `leak-inspector …` and `npm run demo`.
   {
     ...node,
@@ -28,6 +30,8 @@ const bundles = [
     sourcesContent: false,
     banner: { js: '#!/usr/bin/env node' },
   },
+  // Heap snapshot analysis in a worker thread, off the caller's event loop.
+  { ...node, entryPoints: { heapWorker: 'src/heap/worker/heapWorker.ts' }, outdir: 'dist', sourcesContent: false },
   // The agent injected into target processes: one self-contained script (no require at run
   // time), evaluated with Runtime.evaluate.
   {
@@ -51,6 +55,18 @@ const bundles = [
     outdir: 'dist/samples/game-server',
     sourcesContent: true,
     keepNames: true,
+  },
+  // The flame graph webview: browser code, one script and one stylesheet (flameGraph.css).
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    entryPoints: { flameGraph: 'webview/src/main.ts' },
+    outdir: 'dist/webview',
+    sourcemap: false,
+    minify: true,
+    logLevel: 'warning',
   },
 ];
 

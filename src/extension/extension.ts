@@ -1,46 +1,52 @@
 /**
- * The extension host side: thin glue between VS Code and the engine. For now it offers the
- * bundled sample game server, so a user can see a leaking server in a minute.
+ * The extension host side: thin glue between VS Code and the Leak Inspector language server
+ * (dist/server.js), which owns the sessions, snapshots, analysis and heap work. Here: the
+ * sidebar views, commands, gutter annotations and status bar, all drawn from the server's
+ * `leakInspector/state`.
  */
-import * as net from 'node:net';
 import * as vscode from 'vscode';
-import { botArgs, sampleServerArgs } from '../sample/sampleServer';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { StateNotification } from '../protocol/lsp';
+import { AttachCommands } from './attachCommands';
+import { DebugSessions } from './debugSessions';
+import { LeakDecorations } from './decorations';
+import { registerFlameGraphCommand } from './flameGraphCommand';
+import { HeapCommands } from './heapCommands';
+import { startLanguageClient } from './languageClient';
+import { registerSampleServerCommand } from './sampleServerCommand';
+import { SnapshotCommands } from './snapshotCommands';
+import { registerSourceDocuments } from './sourceDocuments';
+import { StateStore } from './stateStore';
+import { createStatusBar } from './statusBar';
+import { registerViews } from './views/leakViews';
 
-export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('leakInspector.startSampleServer', startSampleServer));
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  client = await startLanguageClient(context);
+  const store = new StateStore();
+  const debugSessions = new DebugSessions();
+  const attach = new AttachCommands(client, debugSessions);
+  const heap = new HeapCommands(client, store);
+  context.subscriptions.push(
+    store,
+    debugSessions,
+    client.onNotification(StateNotification, (state) => store.update(state)),
+    registerSourceDocuments(client),
+    attach.register(),
+    heap.register(),
+    new SnapshotCommands(client, store).register(),
+    registerFlameGraphCommand(context, client, store),
+    registerSampleServerCommand(attach),
+    registerViews(store, heap),
+    new LeakDecorations(context.extensionUri, store),
+    createStatusBar(store),
+  );
+  void vscode.commands.executeCommand('setContext', 'leakInspector.groupBy', 'site');
 }
 
-export function deactivate(): void {}
-
-/** Runs the sample server (all leaks, inspector on loopback) and bots in two terminals. */
-async function startSampleServer(): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showWarningMessage('Leak Inspector: trust this workspace to start the sample game server.');
-    return;
-  }
-  const port = await freeLoopbackPort();
-  // The user's `node` runs the sample, not the editor's own runtime.
-  const server = vscode.window.createTerminal({
-    name: 'Sample Game Server',
-    shellPath: 'node',
-    shellArgs: sampleServerArgs({ leaks: 'all', port, nodeArgs: ['--inspect=127.0.0.1:0'] }),
-  });
-  server.show(true);
-  const bots = vscode.window.createTerminal({
-    name: 'Sample Game Bots',
-    shellPath: 'node',
-    shellArgs: botArgs({ url: `ws://127.0.0.1:${port}`, players: 20, durationS: 600, waitS: 30 }),
-  });
-  bots.show(true);
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+/** Stopping the client shuts the server down, which detaches every target (the agents are removed). */
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
 }

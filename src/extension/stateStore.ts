@@ -1,0 +1,42 @@
+/** The latest `leakInspector/state` from the server, for every view, the status bar and the gutter. */
+import * as vscode from 'vscode';
+import type { LeakInspectorState, Suspect, TargetState } from '../protocol/lsp';
+
+export const EMPTY_STATE: LeakInspectorState = { targets: [], suspects: [], autoRefresh: { enabled: false, intervalSeconds: 0 }, sourceUris: {} };
+
+export class StateStore implements vscode.Disposable {
+  private current: LeakInspectorState = EMPTY_STATE;
+  private readonly emitter = new vscode.EventEmitter<LeakInspectorState>();
+  readonly onDidChange = this.emitter.event;
+
+  get state(): LeakInspectorState {
+    return this.current;
+  }
+
+  update(state: LeakInspectorState): void {
+    this.current = state;
+    void vscode.commands.executeCommand('setContext', 'leakInspector.attached', state.targets.length > 0);
+    void vscode.commands.executeCommand('setContext', 'leakInspector.autoRefresh', state.autoRefresh.enabled);
+    this.emitter.fire(state);
+  }
+
+  target(targetId: string): TargetState | undefined {
+    return this.current.targets.find((target) => target.id === targetId);
+  }
+
+  /** The URI a source path is shown under (the server decides: a file, or a read-only source-map document). */
+  uriOf(sourcePath: string): vscode.Uri {
+    const uri = this.current.sourceUris[sourcePath];
+    return uri ? vscode.Uri.parse(uri) : vscode.Uri.file(sourcePath);
+  }
+
+  /** Suspects whose creation line is in `uri`. */
+  suspectsIn(uri: vscode.Uri): Suspect[] {
+    const key = uri.toString();
+    return this.current.suspects.filter((suspect) => suspect.site.location && this.uriOf(suspect.site.location.path).toString() === key);
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}

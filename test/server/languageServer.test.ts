@@ -1,0 +1,402 @@
+/**
+ * The built language server (dist/server.js) over a real LSP connection (stdio), against the
+ * real sample game server with its heartbeat leak and bots churning players: attach, snapshots,
+ * diagnostics at the leaking TypeScript line, hover, code lens, heap work with progress, the
+ * flame graph, detach (diagnostics cleared, agent gone) and attach failures as clear errors.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import {
+  CancellationTokenSource,
+  CodeLensRefreshRequest,
+  CodeLensRequest,
+  createProtocolConnection,
+  DiagnosticSeverity,
+  DidChangeConfigurationNotification,
+  ExitNotification,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+  PublishDiagnosticsNotification,
+  ResponseError,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  WorkDoneProgress,
+  type Diagnostic,
+  type MarkupContent,
+  type ProtocolConnection,
+  type WorkDoneProgressBegin,
+  type WorkDoneProgressReport,
+} from 'vscode-languageserver-protocol/node';
+import { CdpConnection } from '../../src/cdp/connection';
+import {
+  AttachRequest,
+  DetachRequest,
+  ErrorCodes,
+  FlameGraphRequest,
+  HeapDiffRequest,
+  HeapRetainersRequest,
+  HeapSnapshotEstimateRequest,
+  HeapSnapshotRequest,
+  HeapSummaryRequest,
+  ListProcessesRequest,
+  SampleAllocationsRequest,
+  SnapshotRequest,
+  SOURCE_SCHEME,
+  SourceContentRequest,
+  StateNotification,
+  type LeakInspectorErrorData,
+  type LeakInspectorState,
+  type ServerSettings,
+  type TargetState,
+} from '../../src/protocol/lsp';
+import { runBots, sampleDistDir, startSampleServer, type SampleServer } from '../../src/sample/sampleServer';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SOURCES = path.join(ROOT, 'samples/game-server/src');
+const SESSION_FILE = path.join(SOURCES, 'player-session.ts');
+const SESSION_URI = pathToFileURL(SESSION_FILE).href;
+/** 0-based line of the heartbeat `setInterval` that outlives its connection. */
+const HEARTBEAT_LINE = fs.readFileSync(SESSION_FILE, 'utf8').split('\n').findIndex((line) => line.includes('this.heartbeat = setInterval('));
+const MIN_SCORE = 40;
+const AGENT = "typeof globalThis[Symbol.for('leak-inspector.agent')]";
+
+/** The server process and what it sent us. */
+class LspClient {
+  readonly diagnostics = new Map<string, Diagnostic[]>();
+  readonly states: LeakInspectorState[] = [];
+  lensRefreshes = 0;
+  readonly progress: Array<{ token: string | number; value: WorkDoneProgressBegin | WorkDoneProgressReport | { kind: 'end' } }> = [];
+  private constructor(
+    readonly child: ChildProcess,
+    readonly connection: ProtocolConnection,
+  ) {}
+
+  static async start(settings: Partial<ServerSettings>): Promise<LspClient> {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const client = new LspClient(child, connection);
+    connection.onNotification(PublishDiagnosticsNotification.type, ({ uri, diagnostics }) => {
+      client.diagnostics.set(uri, diagnostics);
+    });
+    connection.onNotification(StateNotification, (state) => {
+      client.states.push(state);
+    });
+    connection.onProgress(WorkDoneProgress.type, 'heap', (value) => {
+      client.progress.push({ token: 'heap', value });
+    });
+    connection.onProgress(WorkDoneProgress.type, 'sampling', (value) => {
+      client.progress.push({ token: 'sampling', value });
+    });
+    connection.onRequest(CodeLensRefreshRequest.type, () => {
+      client.lensRefreshes++;
+    });
+    connection.listen();
+    const initialized = await connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: { window: { workDoneProgress: true }, workspace: { codeLens: { refreshSupport: true } } },
+      initializationOptions: { settings: { autoRefresh: false, diagnosticMinScore: MIN_SCORE, ...settings } },
+    });
+    assert.equal(initialized.capabilities.hoverProvider, true);
+    await connection.sendNotification(InitializedNotification.type, {});
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    await this.connection.sendRequest(ShutdownRequest.type).catch(() => undefined);
+    await this.connection.sendNotification(ExitNotification.type).catch(() => undefined);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    this.connection.dispose();
+  }
+}
+
+/** The ResponseError a request failed with. */
+async function failure(request: Promise<unknown>): Promise<ResponseError<LeakInspectorErrorData>> {
+  try {
+    await request;
+  } catch (error) {
+    assert.ok(error instanceof ResponseError, `expected a ResponseError, got ${String(error)}`);
+    return error as ResponseError<LeakInspectorErrorData>;
+  }
+  assert.fail('the request succeeded');
+}
+
+async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function agentIn(server: SampleServer): Promise<string> {
+  const observer = await CdpConnection.connect(server.inspectorUrl!);
+  try {
+    const { result } = await observer.send('Runtime.evaluate', { expression: AGENT, returnByValue: true });
+    return result.value as string;
+  } finally {
+    await observer.close();
+  }
+}
+
+describe('language server on the sample game server', { concurrency: false }, () => {
+  let server: SampleServer;
+  let lsp: LspClient;
+  let target: TargetState;
+  const heapDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-inspector-heap-'));
+
+  before(async () => {
+    server = await startSampleServer({ leaks: 'heartbeat', nodeArgs: ['--inspect=127.0.0.1:0'], serverArgs: ['--ready-timeout-ms', '1000'] });
+    lsp = await LspClient.start({ heapDirectory });
+  });
+  after(async () => {
+    await lsp?.stop();
+    await server?.stop();
+    fs.rmSync(heapDirectory, { recursive: true, force: true });
+  });
+
+  test('lists local Node processes with their inspector port', async () => {
+    const processes = await lsp.connection.sendRequest(ListProcessesRequest);
+    const sample = processes.find((p) => p.pid === server.pid);
+    assert.ok(sample, `the sample server (pid ${server.pid}) among ${processes.map((p) => p.pid).join(', ')}`);
+    assert.equal(sample.inspectorPort, Number(new URL(server.inspectorUrl!).port));
+    assert.match(sample.commandLine, /server\.js --port 0 --leaks heartbeat/);
+  });
+
+  test('attach installs the agent and publishes the first state', async () => {
+    target = await lsp.connection.sendRequest(AttachRequest, { target: `127.0.0.1:${new URL(server.inspectorUrl!).port}` });
+    assert.equal(target.status, 'attached');
+    assert.equal(target.threads.length, 1);
+    assert.ok(target.threads[0].report, 'the first snapshot is taken at attach');
+    assert.equal(target.pid, server.pid);
+    assert.equal(await agentIn(server), 'object');
+    await eventually(() => lsp.states.some((state) => state.targets.some((t) => t.id === target.id)), 'a state notification');
+  });
+
+  test('snapshots after player churn put a diagnostic on the heartbeat line', async () => {
+    let state: LeakInspectorState | undefined;
+    for (let round = 1; round <= 3; round++) {
+      await runBots({ url: server.wsUrl, players: 8, durationS: 1.5, dropRate: 0.5, paceMs: 20, seed: round });
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      state = await lsp.connection.sendRequest(SnapshotRequest, { targetId: target.id });
+    }
+    const suspect = state!.suspects.find((s) => s.site.location?.path === SESSION_FILE && s.site.location.line === HEARTBEAT_LINE + 1);
+    assert.ok(suspect, `heartbeat among the suspects: ${state!.suspects.map((s) => `${s.site.score} ${s.site.location?.path}:${s.site.location?.line}`).join(', ')}`);
+    assert.equal(suspect.site.type, 'Interval');
+    assert.ok(state!.suspects.every((s) => s.site.score >= MIN_SCORE), 'only sites at or above the threshold');
+    assert.equal(state!.sourceUris[SESSION_FILE], SESSION_URI, 'sources on disk are file URIs');
+
+    await eventually(() => (lsp.diagnostics.get(SESSION_URI) ?? []).some((d) => d.range.start.line === HEARTBEAT_LINE), 'the heartbeat diagnostic');
+    const diagnostic = lsp.diagnostics.get(SESSION_URI)!.find((d) => d.range.start.line === HEARTBEAT_LINE)!;
+    assert.equal(typeof diagnostic.message, 'string');
+    assert.match(diagnostic.message as string, /^\d+ live intervals created here · oldest \S+ · score \d+ \(.*owner-gone \d+.*\) .*players: \d+ \(\d+ gone\)/);
+    assert.equal(diagnostic.source, 'Leak Inspector');
+    const expected = suspect.site.severity === 'high' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information;
+    assert.equal(diagnostic.severity, expected);
+    const related = diagnostic.relatedInformation ?? [];
+    assert.ok(related.length > 0, 'the creation stack as related information');
+    assert.equal(related[0].location.uri, SESSION_URI);
+    assert.equal(related[0].location.range.start.line, HEARTBEAT_LINE);
+    assert.match(related[0].message, /^at .*player-session\.ts:\d+:\d+\)$/);
+  });
+
+  test('hover and code lens at the heartbeat line', async () => {
+    const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri: SESSION_URI }, position: { line: HEARTBEAT_LINE, character: 4 } });
+    const markdown = (hover?.contents as MarkupContent | undefined)?.value ?? '';
+    assert.match(markdown, /\*\*Leak Inspector\*\* · score \*\*\d+\*\*/);
+    assert.match(markdown, new RegExp(`Created at:\\n\`\`\`\\nat .*\\(player-session\\.ts:${HEARTBEAT_LINE + 1}:\\d+\\)`));
+    assert.match(markdown, /owner-gone \d+\/30/);
+    const elsewhere = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri: SESSION_URI }, position: { line: 0, character: 0 } });
+    assert.equal(elsewhere, null);
+
+    const lenses = await lsp.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri: SESSION_URI } });
+    const lens = (lenses ?? []).find((l) => l.range.start.line === HEARTBEAT_LINE);
+    assert.ok(lens?.command, 'a code lens on the heartbeat line');
+    assert.match(lens.command.title, /^\d+ live intervals created here · oldest \S+ · score \d+$/);
+    assert.equal(lens.command.command, 'leakInspector.revealSite');
+    assert.ok(lsp.lensRefreshes >= 3, `clients are told to ask again after each snapshot (${lsp.lensRefreshes} times)`);
+  });
+
+  test('a source known only from a source map is served for the virtual scheme', async () => {
+    const uri = `${SOURCE_SCHEME}:${SESSION_URI.slice('file:'.length)}`;
+    const text = await lsp.connection.sendRequest(SourceContentRequest, { uri });
+    assert.equal(text, fs.readFileSync(SESSION_FILE, 'utf8'));
+    const missing = await failure(lsp.connection.sendRequest(SourceContentRequest, { uri: `${SOURCE_SCHEME}:/nowhere/x.ts` }));
+    assert.match(missing.message, /no source map of an attached process holds the text of \/nowhere\/x\.ts/);
+  });
+
+  test('flame graph of the latest snapshot', async () => {
+    const graph = await lsp.connection.sendRequest(FlameGraphRequest, { targetId: target.id, mode: 'async' });
+    assert.equal(graph.mode, 'async');
+    assert.ok(graph.root.total > 0);
+    const noProfile = await failure(lsp.connection.sendRequest(FlameGraphRequest, { targetId: target.id, mode: 'allocations' }));
+    assert.match(noProfile.message, /no allocation sampling .* yet/);
+  });
+
+  test('heap snapshots with work-done progress, their analysis, and allocation sampling', async () => {
+    const estimate = await lsp.connection.sendRequest(HeapSnapshotEstimateRequest, { targetId: target.id });
+    assert.ok(estimate.usedSize > 0 && estimate.estimatedPauseMs >= 100);
+    const file = await lsp.connection.sendRequest(HeapSnapshotRequest, { targetId: target.id, workDoneToken: 'heap' });
+    try {
+      assert.equal(file.kind, 'heapsnapshot');
+      assert.equal(fs.statSync(file.file).size, file.bytes);
+      const kinds = lsp.progress.filter((p) => p.token === 'heap').map((p) => p.value.kind);
+      assert.equal(kinds[0], 'begin');
+      assert.ok(kinds.includes('report'));
+      await eventually(() => lsp.progress.some((p) => p.token === 'heap' && p.value.kind === 'end'), 'the end of progress');
+
+      // Analysed in a worker thread: the leaked sessions are there, held by their heartbeat intervals.
+      const summary = await lsp.connection.sendRequest(HeapSummaryRequest, { file: file.file });
+      const sessions = summary.constructors.find((c) => c.name === 'PlayerSession');
+      assert.ok(sessions && sessions.count >= 10, `PlayerSession in ${summary.constructors.slice(0, 10).map((c) => c.name).join(', ')}`);
+      const retainers = await lsp.connection.sendRequest(HeapRetainersRequest, { file: file.file, className: 'PlayerSession', limit: 2 });
+      assert.equal(retainers.paths.length, 2);
+      assert.match(retainers.paths[0].text, /Timeout @\d+ ._onTimeout → .* PlayerSession @\d+$/);
+      const second = await lsp.connection.sendRequest(HeapSnapshotRequest, { targetId: target.id });
+      try {
+        const diff = await lsp.connection.sendRequest(HeapDiffRequest, { before: file.file, after: second.file });
+        assert.equal(diff.after.nodeCount > 0 && diff.before.nodeCount > 0, true);
+      } finally {
+        fs.rmSync(second.file, { force: true });
+      }
+      const corrupt = await failure(lsp.connection.sendRequest(HeapSummaryRequest, { file: path.join(ROOT, 'package.json') }));
+      assert.equal(corrupt.code, ErrorCodes.OperationFailed);
+
+      // Cancelled: the request fails and no file (not even a partial one) is left behind.
+      const cancel = new CancellationTokenSource();
+      const cancelled = lsp.connection.sendRequest(HeapSnapshotRequest, { targetId: target.id }, cancel.token);
+      setTimeout(() => cancel.cancel(), 50);
+      const error = await failure(cancelled);
+      assert.match(error.message, /aborted|cancelled/i);
+      await eventually(() => fs.readdirSync(heapDirectory).every((name) => name === path.basename(file.file)), 'no file from the cancelled snapshot');
+
+      const sampled = await lsp.connection.sendRequest(SampleAllocationsRequest, { targetId: target.id, durationMs: 300, workDoneToken: 'sampling' });
+      assert.equal(sampled.file.kind, 'heapprofile');
+      assert.ok(fs.existsSync(sampled.file.file));
+      const graph = await lsp.connection.sendRequest(FlameGraphRequest, { targetId: target.id, mode: 'allocations' });
+      assert.equal(graph.unit, 'bytes');
+      fs.rmSync(sampled.file.file, { force: true });
+    } finally {
+      fs.rmSync(file.file, { force: true });
+    }
+  });
+
+  test('detach clears the diagnostics and removes the agent', async () => {
+    await lsp.connection.sendRequest(DetachRequest, { targetId: target.id });
+    await eventually(() => lsp.diagnostics.get(SESSION_URI)?.length === 0, 'cleared diagnostics');
+    assert.equal(await agentIn(server), 'undefined');
+    assert.deepEqual(lsp.states.at(-1)?.targets, []);
+    assert.deepEqual(lsp.states.at(-1)?.suspects, []);
+    const again = await failure(lsp.connection.sendRequest(DetachRequest, { targetId: target.id }));
+    assert.equal(again.code, ErrorCodes.UnknownTarget);
+  });
+});
+
+describe('attach failures are clear LSP errors', () => {
+  let lsp: LspClient;
+  before(async () => (lsp = await LspClient.start({})));
+  after(() => lsp?.stop());
+
+  const attachError = (target: string, consentedRemoteHosts?: string[]) =>
+    failure(lsp.connection.sendRequest(AttachRequest, { target, ...(consentedRemoteHosts ? { consentedRemoteHosts } : {}) }));
+
+  test('nothing listening', async () => {
+    const error = await attachError('127.0.0.1:1');
+    assert.equal(error.code, ErrorCodes.AttachFailed);
+    assert.equal(error.data?.code, 'ECONNREFUSED');
+    assert.match(error.message, /127\.0\.0\.1:1/);
+  });
+
+  test('not a target', async () => {
+    const error = await attachError('nonsense');
+    assert.equal(error.data?.code, 'INVALID_TARGET');
+    assert.match(error.message, /"nonsense" is not a target/);
+  });
+
+  test('no such process', async () => {
+    const error = await attachError('pid:2147483646');
+    assert.equal(error.data?.code, 'ESRCH');
+  });
+
+  test('a remote host is refused unless allowed, and needs consent when allowed', async () => {
+    const refused = await attachError('10.255.0.1:9229');
+    assert.equal(refused.data?.code, 'REMOTE_HOST_REFUSED');
+    assert.match(refused.message, /allowedRemoteHosts setting/);
+
+    await lsp.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { autoRefresh: false, allowedRemoteHosts: ['10.255.0.1'] } });
+    const unconfirmed = await attachError('ws://10.255.0.1:9229/abc');
+    assert.equal(unconfirmed.data?.code, 'REMOTE_HOST_NEEDS_CONSENT');
+    assert.equal(unconfirmed.data?.host, '10.255.0.1');
+    // Allowed and confirmed: the engine really tries (and, with nothing there, fails to connect).
+    const confirmed = await attachError('10.255.0.1:9229', ['10.255.0.1']);
+    assert.notEqual(confirmed.data?.code, 'REMOTE_HOST_NEEDS_CONSENT');
+    assert.notEqual(confirmed.data?.code, 'REMOTE_HOST_REFUSED');
+    assert.equal(confirmed.code, ErrorCodes.AttachFailed);
+  });
+
+  test('requests about no target', async () => {
+    const error = await failure(lsp.connection.sendRequest(SnapshotRequest, {}));
+    assert.equal(error.code, ErrorCodes.UnknownTarget);
+    assert.match(error.message, /not attached to any process/);
+  });
+});
+
+/**
+ * As from an installed .vsix: the built sample runs from a folder where its TypeScript sources
+ * do not exist, only inside its source maps. Diagnostics then point at read-only virtual
+ * documents whose text the server serves; and auto-refresh keeps them coming with no request.
+ */
+describe('sources known only from source maps, with auto-refresh', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-inspector-lsp-'));
+  let server: ChildProcess;
+  let lsp: LspClient;
+
+  before(async () => {
+    // Three levels deep, as dist/samples/game-server is: the maps' `../../../samples/…` sources resolve inside `work`.
+    const dir = path.join(work, 'ext', 'dist', 'samples', 'game-server');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const file of fs.readdirSync(sampleDistDir())) fs.copyFileSync(path.join(sampleDistDir(), file), path.join(dir, file));
+    server = spawn(process.execPath, ['--inspect=127.0.0.1:0', path.join(dir, 'server.js'), '--port', '0', '--leaks', 'heartbeat'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    lsp = await LspClient.start({ autoRefresh: true, refreshIntervalSeconds: 1 });
+  });
+  after(async () => {
+    await lsp?.stop();
+    server?.kill('SIGKILL');
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('diagnostics under the source scheme, refreshed automatically, with the text served', async () => {
+    let output = '';
+    server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await eventually(() => /listening on [^\s]+:(\d+)$/m.test(output) && /Debugger listening on ws:/.test(output), 'the copied sample to start', 10_000);
+    const port = /listening on [^\s]+:(\d+)$/m.exec(output)![1];
+    const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(output)![1];
+    await lsp.connection.sendRequest(AttachRequest, { target: inspector });
+    for (let round = 1; round <= 3; round++) await runBots({ url: `ws://127.0.0.1:${port}`, players: 8, durationS: 1.5, dropRate: 0.5, paceMs: 20, seed: round });
+
+    const missing = path.join(work, 'ext', 'samples', 'game-server', 'src', 'player-session.ts');
+    assert.equal(fs.existsSync(missing), false);
+    const uri = `${SOURCE_SCHEME}:${pathToFileURL(missing).href.slice('file:'.length)}`;
+    // No snapshot request: only auto-refresh can bring the growth that makes the heartbeat a suspect.
+    await eventually(() => (lsp.diagnostics.get(uri) ?? []).some((d) => d.range.start.line === HEARTBEAT_LINE), `a diagnostic in ${uri}`, 15_000);
+    assert.equal(lsp.states.at(-1)?.sourceUris[missing], uri);
+    assert.ok(new Set(lsp.states.map((state) => state.targets[0]?.lastSnapshotAt)).size >= 3, 'snapshots keep coming');
+    const text = await lsp.connection.sendRequest(SourceContentRequest, { uri });
+    assert.equal(text, fs.readFileSync(SESSION_FILE, 'utf8'));
+    const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: HEARTBEAT_LINE, character: 4 } });
+    assert.ok(hover, 'hovers work in the virtual document too');
+  });
+});
