@@ -6,6 +6,7 @@
  */
 import * as net from 'node:net';
 import * as vscode from 'vscode';
+import { freeLoopbackPort } from '../common/freePort';
 import { botArgs, sampleServerArgs } from '../sample/sampleServer';
 import type { AttachCommands } from './attachCommands';
 import { requireTrust } from './attachCommands';
@@ -54,17 +55,6 @@ async function startSampleServer(attacher: AttachCommands, options: StartSampleO
       .then((choice) => (choice === 'Attach' ? attacher.attach(`pid:${pid}`) : undefined));
   }
   return { pid, port };
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls until something accepts connections on the port (the server is up), or the time is over. */

@@ -4,9 +4,9 @@
  * the test ends. Queried through its HTTP API.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freeLoopbackPort } from '../../src/common/freePort';
 import { spawnProcess, type Cleanup } from '../helpers/inspectedProcess';
 
 const PROMETHEUS_BINARY = '/usr/bin/prometheus';
@@ -44,7 +44,7 @@ export async function startPrometheus(t: Cleanup, scrapeTarget: string): Promise
       '',
     ].join('\n'),
   );
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawnProcess(t, PROMETHEUS_BINARY, [
     `--config.file=${config}`,
@@ -76,15 +76,4 @@ export async function startPrometheus(t: Cleanup, scrapeTarget: string): Promise
       return result.map(({ metric, values }) => ({ metric, values: values.map(([at, value]) => [at, Number(value)] as [number, number]) }));
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -3,7 +3,7 @@
  * each frame's left edge, depth, parent and subtree end. A subtree is the index range
  * [i, end[i]), so skipping one is a jump, and 100,000 frames are laid out in a few ms.
  */
-import { FRAME_KINDS, type FrameKind, type PackedFlameGraph } from '../../src/protocol/flameGraph';
+import { FRAME_KINDS, type FlameNode, type PackedFlameGraph } from '../../src/protocol/flameGraph';
 
 export interface Layout extends PackedFlameGraph {
   count: number;
@@ -18,19 +18,8 @@ export interface Layout extends PackedFlameGraph {
   rows: Int32Array[];
 }
 
-/** One frame, as the tooltip and the messages need it. */
-export interface Frame {
-  name: string;
-  path: string;
-  line: number;
-  column: number;
-  kind: FrameKind;
-  self: number;
-  total: number;
-  type?: string;
-  score?: number;
-  before?: number;
-}
+/** One frame, as the tooltip and the messages need it: a tree node without its children. */
+export type Frame = Omit<FlameNode, 'children'>;
 
 export function layoutTree(packed: PackedFlameGraph): Layout {
   const count = packed.total.length;
