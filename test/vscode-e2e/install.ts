@@ -53,7 +53,9 @@ export async function ensureInstalled(cacheDir: string, log: (line: string) => v
         await run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
           cwd: scratch,
           env: {
-            ...process.env,
+            // Not the outer npm's settings (`npm test` runs us): code-server's postinstall reads
+            // the Node version from npm_config_user_agent, which would still say Node 20.
+            ...withoutNpmVariables(process.env),
             // code-server's postinstall checks the Node it runs under; native modules (their
             // prebuilt downloads are unreachable here) build against Node 24's own headers.
             PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
@@ -70,6 +72,10 @@ export async function ensureInstalled(cacheDir: string, log: (line: string) => v
     }
   });
   return installation;
+}
+
+function withoutNpmVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
 }
 
 function isComplete(dir: string, files: string[]): boolean {
