@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { attach, listNodeProcesses, type CdpConnection } from '../../src/cdp';
 import { DEFAULT_INSPECTOR_PORT, parseInspectorFlags } from '../../src/cdp/inspectorFlags';
 import { spawnInspected, spawnNode, spawnProcess, type Cleanup } from '../helpers/inspectedProcess';
+import { ensureNode24 } from '../vscode-e2e/install';
 
 const IDLE = 'setInterval(() => {}, 1000); console.log("ready");';
 const READY = /ready/;
@@ -121,11 +122,13 @@ test('a busy inspector port gives PORT_BUSY, and the process survives', async (t
   assert.equal(target.child.exitCode, null);
 });
 
-test('--disable-sigusr1 gives INSPECTOR_DISABLED', async (t) => {
-  if (!process.allowedNodeEnvironmentFlags.has('--disable-sigusr1')) {
-    return t.skip(`Node ${process.version} has no --disable-sigusr1 (added in 22.14); parsing is covered above`);
-  }
-  const target = await spawnNode(t, IDLE, { nodeArgs: ['--disable-sigusr1'], ready: READY });
+test('--disable-sigusr1 gives INSPECTOR_DISABLED', { skip: linuxOnly, timeout: 120_000 }, async (t) => {
+  // The flag came in Node 22.14: on an older Node the target runs on Node 24 from the npm
+  // registry (the one the VS Code tests run code-server with).
+  const node = process.allowedNodeEnvironmentFlags.has('--disable-sigusr1')
+    ? process.execPath
+    : await ensureNode24(path.resolve(__dirname, '../../.vscode-test'), (line) => t.diagnostic(line));
+  const target = await spawnNode(t, IDLE, { node, nodeArgs: ['--disable-sigusr1'], ready: READY });
   await assert.rejects(attach(`pid:${target.pid}`), { code: 'INSPECTOR_DISABLED', message: /--disable-sigusr1/ });
   assert.equal(target.child.exitCode, null);
 });

@@ -34,6 +34,8 @@ export interface NodeOptions {
   env?: NodeJS.ProcessEnv;
   /** Resolve only once the output matches, e.g. a line the script prints when set up. */
   ready?: RegExp;
+  /** The Node binary (default: the one running the tests). */
+  node?: string;
 }
 
 const DEFAULT_WAIT_MS = 5_000;
@@ -106,7 +108,7 @@ export function spawnProcess(
 /** Spawns `node [nodeArgs] -e script`. */
 export async function spawnNode(cleanup: Cleanup, script: string, options: NodeOptions = {}): Promise<SpawnedProcess> {
   const args = [...(options.nodeArgs ?? []), '-e', `${WATCHDOG}${script}`];
-  const spawned = spawnProcess(cleanup, process.execPath, args, { env: options.env });
+  const spawned = spawnProcess(cleanup, options.node ?? process.execPath, args, { env: options.env });
   if (options.ready) await spawned.waitForOutput(options.ready);
   return spawned;
 }

