@@ -64,7 +64,9 @@ export class AttachCommands {
       void vscode.window.showWarningMessage('Leak Inspector: no debug session is active.');
       return undefined;
     }
-    const target = await pidOfDebugSession(session, this.debugSessions);
+    const target = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Leak Inspector: finding the debugged process' }, () =>
+      pidOfDebugSession(session, this.debugSessions),
+    );
     if (!target) {
       void vscode.window.showErrorMessage(`Leak Inspector: cannot tell which process the debug session "${session.name}" runs. Use "Attach to Node Process…" instead.`);
       return undefined;

@@ -8,7 +8,7 @@
 import * as assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import { AGENT_PRESENT, evaluateInTarget, HEARTBEAT_LEAK, lineOf, startBots, startSample, type SampleTarget } from '../sampleTarget';
-import { answerQuickInput, editorLine, eventually, expandPane, openFileAtLine, openLeakInspector, openWorkbench, renderedLineText, runCommand, treeRows, viewPane } from '../workbench';
+import { answerQuickInput, editorLine, eventually, expandPane, openFileAtLine, openLeakInspector, openWorkbench, quickInput, renderedLineText, runCommand, treeRows, viewPane } from '../workbench';
 import { activeWebview, findFrame } from './flameGraph';
 import { keepScreenshot, missingCommands, paletteTitle, type Scenario, type ScenarioContext, type Step } from './scenario';
 
@@ -26,6 +26,12 @@ const COMMANDS = ['leakInspector.attachToUrl', 'leakInspector.detach'];
 const SUSPECTS = 'Leak Suspects';
 const RESOURCES = 'Async Resources';
 const TARGETS = 'Targets';
+const HEAP = 'Heap';
+const SUMMARY = 'Summary by class (latest snapshot)';
+/** A class under the summary: `PlayerSession ×20 · self 0.01 MB · retained 0.20 MB`. */
+const CLASS_ROW = /×\d+ · self .+ · retained /;
+/** Classes of the sample server that retain the most (which ones reach the top 30 varies). */
+const SAMPLE_CLASSES = ['GameServer', 'PlayerSession', 'Battle', 'StorePool', 'StoreConnection', 'RankingClient'];
 /** The end-of-line hint: count, type and age of the live resources created on the line. */
 const HINT = /\d+ live intervals? · oldest \S+/;
 
@@ -75,6 +81,49 @@ const flameGraph: Step<State> = {
       const selection = await page.locator('#status\\.editor\\.selection').innerText();
       return new RegExp(`Ln ${line}\\b`).test(selection) ? selection : undefined;
     });
+  },
+};
+
+/**
+ * "Take Heap Snapshot" from the Heap view's title, confirmed in its pause warning: the view
+ * lists the file and the summary by class (the sample's own classes among them).
+ */
+const heapSnapshot: Step<State> = {
+  name: '"Take Heap Snapshot" from the Heap view (after its pause warning) shows the summary by class',
+  unavailable: (context) => missingCommands(context, ['leakInspector.takeHeapSnapshot']),
+  async run({ page, context }) {
+    await openLeakInspector(page);
+    // Room for the Heap view: the other lists fold (the next step unfolds what it reads).
+    for (const title of [RESOURCES, SUSPECTS]) {
+      const header = viewPane(page, title).locator('.pane-header');
+      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    }
+    const heap = await expandPane(page, HEAP);
+    // The view's title actions show while the pointer is over its header.
+    await heap.locator('.pane-header').hover();
+    await heap.locator('.pane-header .actions .action-label[aria-label="Take Heap Snapshot"]').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 15_000 });
+    assert.match(await dialog.innerText(), /The process stops while V8 walks its heap/);
+    await keepScreenshot(context, page, 'inspect-6-heap-pause-warning');
+    await dialog.locator('.monaco-button', { hasText: 'Take Snapshot' }).click();
+    const summary = heap.locator('.monaco-list-row', { hasText: SUMMARY });
+    await summary.waitFor({ timeout: 60_000 });
+    assert.match(await summary.innerText(), /[\d,]+ objects · [\d.]+ MB · \d+-.*\.heapsnapshot/);
+    if ((await summary.getAttribute('aria-expanded')) !== 'true') await summary.click();
+    const rows = await eventually('classes under the summary', async () => {
+      const texts = await treeRows(heap);
+      return texts.filter((row) => CLASS_ROW.test(row)).length >= 5 ? texts : undefined;
+    });
+    // The biggest classes by retained size: the sample's own among them (the heap is the server's).
+    assert.ok(rows.some((row) => SAMPLE_CLASSES.some((name) => row.startsWith(`${name}×`)) && CLASS_ROW.test(row)), `a class of the sample server in the summary: ${rows.join(' | ')}`);
+    // The file is listed under "Heap files" (unfolded as a user would, if it is folded).
+    const files = heap.locator('.monaco-list-row', { hasText: /Heap files/ }).first();
+    if ((await files.getAttribute('aria-expanded')) === 'false') await files.click();
+    await eventually('the snapshot among the heap files', async () => ((await treeRows(heap)).some((row) => /^\d+-\S+\.heapsnapshot\s*\d/.test(row)) ? true : undefined));
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await quickInput(page).waitFor({ state: 'hidden', timeout: 5000 });
+    await keepScreenshot(context, page, 'inspect-6-heap-summary');
   },
 };
 
@@ -177,13 +226,15 @@ export const inspect: Scenario<State> = {
       },
     },
     flameGraph,
+    heapSnapshot,
     {
       name: 'detach clears views, annotations and diagnostics, and removes the agent from the target',
       async run({ page, context, target, site }) {
         assert.equal(await evaluateInTarget(target.inspectorUrl()!, AGENT_PRESENT), 'object', 'the agent is in the target while attached');
         await runCommand(page, paletteTitle(context, 'leakInspector.detach'));
         await openLeakInspector(page);
-        const suspects = viewPane(page, SUSPECTS);
+        await expandPane(page, RESOURCES);
+        const suspects = await expandPane(page, SUSPECTS);
         await eventually('empty Leak Suspects', async () => ((await treeRows(suspects)).some((row) => row.includes(site)) ? undefined : true));
         await eventually('no hint on the heartbeat line', async () => (HINT.test(await renderedLineText(editorLine(page, HEARTBEAT_LEAK.text).first())) ? undefined : true));
         await eventually('no gutter icon left', async () => ((await gutterMarksOn(page, editorLine(page, HEARTBEAT_LEAK.text).first())) === 0 ? true : undefined), 10_000);
@@ -195,7 +246,7 @@ export const inspect: Scenario<State> = {
           return texts.some((row) => /live intervals? created here/.test(row)) ? undefined : true;
         });
         assert.equal(await evaluateInTarget(target.inspectorUrl()!, AGENT_PRESENT), 'undefined', 'the agent is gone');
-        await keepScreenshot(context, page, 'inspect-6-detached');
+        await keepScreenshot(context, page, 'inspect-7-detached');
       },
     },
   ],

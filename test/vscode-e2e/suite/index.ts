@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { defineActivationTests } from './activation';
+import { defineDebugSessionTests } from './debugSession';
 import { e2eDir } from './environment';
+import { defineHeapCommandTests } from './heapCommands';
 import { defineAttachByPidTests } from './pidAttach';
 
 interface Outcome {
@@ -23,6 +25,8 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'vscode-e2e', mocha);
   defineActivationTests();
   defineAttachByPidTests();
+  defineDebugSessionTests();
+  defineHeapCommandTests();
 
   const outcomes: Outcome[] = [];
   return new Promise((resolve, reject) => {
