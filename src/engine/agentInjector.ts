@@ -91,9 +91,7 @@ export class AgentInjector {
     try {
       for (const index of indexes) {
         const { result } = await this.session.send('Runtime.evaluate', { expression: `${AGENT}.callbacksOf(${this.lease})[${index}]`, objectGroup: OBJECT_GROUP });
-        if (!result.objectId) continue;
-        const properties = await this.session.send('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
-        const location = properties.internalProperties?.find((property) => property.name === '[[FunctionLocation]]')?.value?.value as ScriptLocation | undefined;
+        const location = result.objectId ? await this.functionLocation(result.objectId) : undefined;
         if (location) locations.set(index, location);
       }
     } finally {
@@ -101,6 +99,18 @@ export class AgentInjector {
       await this.releaseObjects();
     }
     return locations;
+  }
+
+  /**
+   * `[[FunctionLocation]]` of a function; a bound function (`setInterval(this.check.bind(this))`)
+   * has none of its own, so its `[[TargetFunction]]` is followed (bounded: binds of binds).
+   */
+  private async functionLocation(objectId: string, depth = 0): Promise<ScriptLocation | undefined> {
+    const { internalProperties = [] } = await this.session.send('Runtime.getProperties', { objectId, ownProperties: true });
+    const location = internalProperties.find((property) => property.name === '[[FunctionLocation]]')?.value?.value as ScriptLocation | undefined;
+    if (location) return location;
+    const target = internalProperties.find((property) => property.name === '[[TargetFunction]]')?.value?.objectId;
+    return target && depth < 4 ? this.functionLocation(target, depth + 1) : undefined;
   }
 
   /**

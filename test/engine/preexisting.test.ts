@@ -22,6 +22,12 @@ const server = net.createServer(function onConnection(socket) { // ON CONNECTION
 });
 server.listen(0, '127.0.0.1', () => console.log('ready'));
 globalThis.later = () => void setTimeout(function afterAttach() {}, 3600000); // AFTER ATTACH
+class Lobby {
+  sweep() { // SWEEP
+  }
+}
+const lobby = new Lobby();
+setInterval(lobby.sweep.bind(lobby), 1000);
 `;
 
 test('timers and a server created before the attach are found and located at their callbacks', LIMITS, async (t) => {
@@ -46,6 +52,11 @@ test('timers and a server created before the attach are found and located at the
   assert.equal(late.delayMs, 3600000);
   // Column of the arrow function, 1-based: `setTimeout(` is 11 characters.
   assert.equal(late.location?.column, 12);
+
+  // A bound callback has no location of its own: its target function's is used.
+  const sweep = siteAt(report, 'Interval', file, lineOf(file, '// SWEEP'));
+  assert.equal(sweep.locationKind, 'callback');
+  assert.equal(sweep.callbackHint, 'bound sweep');
 
   const server = siteAt(report, 'TCPServer', file, lineOf(file, '// ON CONNECTION'));
   assert.equal(server.preexisting, true);
