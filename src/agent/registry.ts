@@ -70,15 +70,31 @@ export class Registry {
   clear(): void {
     this.records = new WeakMap();
     this.ring = new Array(RING_SIZE);
+    sharedSites.clear();
   }
 }
+
+/**
+ * One site key and frames array per site, shared by its records: thousands of records come from
+ * a handful of sites, and each would otherwise hold its own copy in the target's heap. Bounded,
+ * for code that creates sites without end (eval); cleared with the registry.
+ */
+const sharedSites = new Map<string, { siteKey: string; frames: RawFrame[] }>();
+const MAX_SHARED_SITES = 10_000;
 
 /** Formats the record's stack once and returns its site key (undefined without a stack). */
 export function siteKeyOf(record: ResourceRecord): string | undefined {
   if (record.siteKey === undefined && record.holder) {
-    record.frames = formatStack(record.holder);
+    const frames = formatStack(record.holder);
     record.holder = undefined;
-    record.siteKey = `${record.type}@${stackKey(record.frames)}`;
+    const siteKey = `${record.type}@${stackKey(frames)}`;
+    let shared = sharedSites.get(siteKey);
+    if (!shared) {
+      shared = { siteKey, frames };
+      if (sharedSites.size < MAX_SHARED_SITES) sharedSites.set(siteKey, shared);
+    }
+    record.frames = shared.frames;
+    record.siteKey = shared.siteKey;
   }
   return record.siteKey;
 }
