@@ -18,6 +18,7 @@ import {
 } from '../heap';
 import type { HeapDiff, HeapRetainers, HeapSummary, RetainerPath } from '../protocol/heap';
 import { SourceMapResolver } from '../sourcemap';
+import { formatBytes } from '../analysis/bytes';
 
 type Out = (text: string) => void;
 
@@ -62,7 +63,7 @@ export async function inspectHeapCommand(options: InspectHeapOptions, out: Out, 
     if (options.snapshot) {
       const file = path.resolve(options.snapshot);
       const { usedSize, estimatedPauseMs } = await estimateSnapshot(session);
-      progress(`heap snapshot of ${session.label}: ${mb(usedSize)} in use; the target will be paused for about ${seconds(estimatedPauseMs)} while V8 walks its heap`);
+      progress(`heap snapshot of ${session.label}: ${formatBytes(usedSize)} in use; the target will be paused for about ${seconds(estimatedPauseMs)} while V8 walks its heap`);
       let shown = -1;
       const result = await takeHeapSnapshot(session, file, {
         onProgress: ({ done, total, finished }) => {
@@ -71,7 +72,7 @@ export async function inspectHeapCommand(options: InspectHeapOptions, out: Out, 
         },
       });
       const report = { file: result.file, bytes: result.bytes, durationMs: result.durationMs, estimatedPauseMs };
-      out(options.json ? JSON.stringify(report, null, 2) : `wrote ${result.file} (${mb(result.bytes)}) in ${seconds(result.durationMs)}`);
+      out(options.json ? JSON.stringify(report, null, 2) : `wrote ${result.file} (${formatBytes(result.bytes)}) in ${seconds(result.durationMs)}`);
       return;
     }
     progress(`sampling allocations of ${session.label} for ${options.sampleS} s`);
@@ -98,7 +99,7 @@ export async function inspectHeapCommand(options: InspectHeapOptions, out: Out, 
 export function formatSummary(summary: HeapSummary): string {
   const rows = summary.constructors.slice(0, TOP).map((c) => `${kb(c.retainedSize).padStart(12)} ${kb(c.selfSize).padStart(12)} ${String(c.count).padStart(9)}  ${c.name}`);
   return [
-    `${summary.nodeCount} objects, ${summary.edgeCount} references, ${mb(summary.totalSize)} in total`,
+    `${summary.nodeCount} objects, ${summary.edgeCount} references, ${formatBytes(summary.totalSize)} in total`,
     `${'retained'.padStart(12)} ${'self'.padStart(12)} ${'count'.padStart(9)}  constructor`,
     ...rows,
     summary.constructors.length > TOP ? `… ${summary.constructors.length - TOP} more (--json lists all)` : '',
@@ -109,7 +110,7 @@ export function formatDiff(diff: HeapDiff): string {
   const sign = (n: number) => (n > 0 ? `+${n}` : String(n));
   const rows = diff.constructors.slice(0, TOP).map((c) => `${sign(c.deltaCount).padStart(9)} ${String(c.newCount).padStart(8)} ${String(c.deletedCount).padStart(8)} ${kb(c.sizeDelta).padStart(12)}  ${c.name}`);
   return [
-    `${diff.before.nodeCount} → ${diff.after.nodeCount} objects, ${mb(diff.before.totalSize)} → ${mb(diff.after.totalSize)}`,
+    `${diff.before.nodeCount} → ${diff.after.nodeCount} objects, ${formatBytes(diff.before.totalSize)} → ${formatBytes(diff.after.totalSize)}`,
     `${'# delta'.padStart(9)} ${'# new'.padStart(8)} ${'# deleted'.padStart(8)} ${'size delta'.padStart(12)}  constructor`,
     ...rows,
     diff.constructors.length > TOP ? `… ${diff.constructors.length - TOP} more (--json lists all)` : '',
@@ -128,10 +129,6 @@ function formatPath(path: RetainerPath): string {
 
 function kb(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} kB`;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 function seconds(ms: number): string {

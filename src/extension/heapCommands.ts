@@ -21,7 +21,7 @@ import {
 } from '../protocol/lsp';
 import type { StateStore } from './stateStore';
 import { pickTarget } from './targetPicker';
-import { mb } from './views/targetsView';
+import { formatBytes } from '../analysis/bytes';
 
 export interface HeapSnapshotOptions {
   targetId?: string;
@@ -79,7 +79,7 @@ export class HeapCommands {
           `Take a heap snapshot of ${target.pid ? `pid ${target.pid}` : target.label}?`,
           {
             modal: true,
-            detail: `The process stops while V8 walks its heap (${mb(estimate.usedSize)} in use): about ${(estimate.estimatedPauseMs / 1000).toFixed(1)} s with no requests served. Avoid it on a busy production server.`,
+            detail: `The process stops while V8 walks its heap (${formatBytes(estimate.usedSize)} in use): about ${(estimate.estimatedPauseMs / 1000).toFixed(1)} s with no requests served. Avoid it on a busy production server.`,
           },
           'Take Snapshot',
         );
@@ -91,7 +91,7 @@ export class HeapCommands {
       if (!file) return undefined;
       const previous = target.heapFiles.filter((earlier) => earlier.kind === 'heapsnapshot').at(-1);
       await this.analyse(target.id, file.file, previous?.file);
-      void vscode.window.showInformationMessage(`Leak Inspector: heap snapshot saved (${mb(file.bytes)}): ${file.file}`, 'Reveal').then((choice) => {
+      void vscode.window.showInformationMessage(`Leak Inspector: heap snapshot saved (${formatBytes(file.bytes)}): ${file.file}`, 'Reveal').then((choice) => {
         if (choice === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file.file));
       });
       return file;

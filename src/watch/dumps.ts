@@ -12,6 +12,7 @@ import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { snapshotJson } from '../cli/snapshotCommand';
 import { threadLabel, type WatchMetrics } from './metrics';
 import type { Firing } from './rules';
+import { formatBytes } from '../analysis/bytes';
 
 export interface DumpOptions {
   dir: string;
@@ -82,7 +83,7 @@ export class Dumper {
     const free = await freeBytes(dir);
     if (free < needed) {
       this.metrics.dumpsSkipped.inc({ target, rule: firing.rule, reason: 'disk' });
-      this.log(`dump for ${target} (${firing.rule}) skipped: ${mb(free)} free in ${dir}, ${mb(needed)} needed`);
+      this.log(`dump for ${target} (${firing.rule}) skipped: ${formatBytes(free)} free in ${dir}, ${formatBytes(needed)} needed`);
       return;
     }
     const base = path.join(dir, `${fileSafe(target)}-${threadLabel(threadId)}-${firing.rule}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -113,8 +114,4 @@ async function freeBytes(dir: string): Promise<number> {
 
 function fileSafe(text: string): string {
   return text.replace(/^ws:\/\//, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-}
-
-function mb(bytes: number): string {
-  return `${Math.round(bytes / 1024 / 1024)} MB`;
 }

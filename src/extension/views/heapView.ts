@@ -10,7 +10,7 @@ import type { LeakInspectorState, SampleAllocationsResult } from '../../protocol
 import { SHOW_RETAINERS_COMMAND, type HeapAnalysis } from '../heapCommands';
 import { branch, leaf, type Node } from './nodeTree';
 import { OPEN_SOURCE_COMMAND } from './siteNodes';
-import { mb } from './targetsView';
+import { formatBytes } from '../../analysis/bytes';
 
 export interface HeapExtras {
   /** Latest allocation sampling per target id. */
@@ -29,14 +29,14 @@ export function heapNodes(state: LeakInspectorState, extras: HeapExtras): Node[]
     if (target.heapUsage) {
       children.push(
         leaf(`${id}/usage`, 'used', {
-          description: `${mb(target.heapUsage.usedSize)} of ${mb(target.heapUsage.totalSize)} · ${new Date(target.heapUsage.takenAt).toLocaleTimeString()}`,
+          description: `${formatBytes(target.heapUsage.usedSize)} of ${formatBytes(target.heapUsage.totalSize)} · ${new Date(target.heapUsage.takenAt).toLocaleTimeString()}`,
           iconPath: new vscode.ThemeIcon('database'),
         }),
       );
     }
     const files = target.heapFiles.map((file) =>
       leaf(`${id}/file/${file.file}`, path.basename(file.file), {
-        description: `${mb(file.bytes)} · ${new Date(file.takenAt).toLocaleTimeString()}`,
+        description: `${formatBytes(file.bytes)} · ${new Date(file.takenAt).toLocaleTimeString()}`,
         tooltip: file.file,
         resourceUri: vscode.Uri.file(file.file),
         iconPath: new vscode.ThemeIcon(file.kind === 'heapsnapshot' ? 'file-binary' : 'graph'),
@@ -48,7 +48,7 @@ export function heapNodes(state: LeakInspectorState, extras: HeapExtras): Node[]
     if (sampling) {
       const sites = sampling.topSites.map((site, index) =>
         leaf(`${id}/alloc/${index}`, site.functionName, {
-          description: `${mb(site.bytes)} · ${path.basename(site.path)}:${site.line}`,
+          description: `${formatBytes(site.bytes)} · ${path.basename(site.path)}:${site.line}`,
           tooltip: `${site.path}:${site.line}:${site.column}`,
           command: { command: OPEN_SOURCE_COMMAND, title: 'Open Source', arguments: [site.path, site.line, site.column] },
         }),
@@ -76,8 +76,8 @@ function analysisNodes(id: string, targetId: string, analysis: HeapAnalysis): No
     branch(
       `${id}/summary`,
       'Summary by class (latest snapshot)',
-      summary.constructors.slice(0, MAX_CLASSES).map((c) => classNode('summary', c.name, `×${c.count} · self ${mb(c.selfSize)} · retained ${mb(c.retainedSize)}`)),
-      { description: `${summary.nodeCount.toLocaleString('en')} objects · ${mb(summary.totalSize)} · ${path.basename(analysis.file)}`, iconPath: new vscode.ThemeIcon('symbol-class') },
+      summary.constructors.slice(0, MAX_CLASSES).map((c) => classNode('summary', c.name, `×${c.count} · self ${formatBytes(c.selfSize)} · retained ${formatBytes(c.retainedSize)}`)),
+      { description: `${summary.nodeCount.toLocaleString('en')} objects · ${formatBytes(summary.totalSize)} · ${path.basename(analysis.file)}`, iconPath: new vscode.ThemeIcon('symbol-class') },
     ),
   ];
   if (diff) {
@@ -86,8 +86,8 @@ function analysisNodes(id: string, targetId: string, analysis: HeapAnalysis): No
       branch(
         `${id}/diff`,
         'Diff since the previous snapshot',
-        changed.map((c) => classNode('diff', c.name, `+${c.newCount} −${c.deletedCount} · ${c.sizeDelta >= 0 ? '+' : '−'}${mb(Math.abs(c.sizeDelta))}`)),
-        { description: `${mb(diff.before.totalSize)} → ${mb(diff.after.totalSize)}`, iconPath: new vscode.ThemeIcon('diff') },
+        changed.map((c) => classNode('diff', c.name, `+${c.newCount} −${c.deletedCount} · ${c.sizeDelta >= 0 ? '+' : '−'}${formatBytes(Math.abs(c.sizeDelta))}`)),
+        { description: `${formatBytes(diff.before.totalSize)} → ${formatBytes(diff.after.totalSize)}`, iconPath: new vscode.ThemeIcon('diff') },
         true,
       ),
     );
@@ -98,7 +98,7 @@ function analysisNodes(id: string, targetId: string, analysis: HeapAnalysis): No
 function retainerNodes(id: string, retainers: HeapRetainers): Node[] {
   if (retainers.paths.length === 0) return [leaf(`${id}/none`, `no ${retainers.className} object is retained`)];
   return retainers.paths.map((retainer) =>
-    leaf(`${id}/path/${retainer.target.id}`, `@${retainer.target.id} retains ${mb(retainer.target.retainedSize)}`, {
+    leaf(`${id}/path/${retainer.target.id}`, `@${retainer.target.id} retains ${formatBytes(retainer.target.retainedSize)}`, {
       description: retainer.text,
       tooltip: retainer.text,
       iconPath: new vscode.ThemeIcon('references'),

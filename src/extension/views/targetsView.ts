@@ -1,5 +1,6 @@
 /** Targets: each attached process (status, live resources and trend, heap) and its threads. */
 import type { LeakInspectorState, TargetState } from '../../protocol/lsp';
+import { formatBytes } from '../../analysis/bytes';
 import { formatDuration } from '../../analysis/duration';
 import * as vscode from 'vscode';
 import { branch, leaf, type Node } from './nodeTree';
@@ -19,7 +20,7 @@ export function targetNodes(state: LeakInspectorState): Node[] {
     });
     const details = [...threads];
     if (target.heapUsage) {
-      details.push(leaf(`${id}/heap`, 'heap', { description: `${mb(target.heapUsage.usedSize)} used of ${mb(target.heapUsage.totalSize)}`, iconPath: new vscode.ThemeIcon('database') }));
+      details.push(leaf(`${id}/heap`, 'heap', { description: `${formatBytes(target.heapUsage.usedSize)} used of ${formatBytes(target.heapUsage.totalSize)}`, iconPath: new vscode.ThemeIcon('database') }));
     }
     if (target.error) details.push(leaf(`${id}/error`, target.error, { iconPath: new vscode.ThemeIcon('error'), tooltip: target.error }));
     return branch(id, target.pid ? `pid ${target.pid}` : target.label, details, {
@@ -44,8 +45,4 @@ export function trendOf(trend: readonly number[]): string {
   if (trend.length < 2) return '';
   const delta = trend[trend.length - 1] - trend[trend.length - 2];
   return delta > 0 ? `↑${delta}` : delta < 0 ? `↓${-delta}` : '→';
-}
-
-export function mb(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MB`;
 }

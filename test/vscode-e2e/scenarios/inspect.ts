@@ -28,7 +28,7 @@ const RESOURCES = 'Async Resources';
 const TARGETS = 'Targets';
 const HEAP = 'Heap';
 const SUMMARY = 'Summary by class (latest snapshot)';
-/** A class under the summary: `PlayerSession ×20 · self 0.01 MB · retained 0.20 MB`. */
+/** A class under the summary: `PlayerSession ×20 · self 10.2 KiB · retained 204.8 KiB`. */
 const CLASS_ROW = /×\d+ · self .+ · retained /;
 /** Classes of the sample server that retain the most (which ones reach the top 30 varies). */
 const SAMPLE_CLASSES = ['GameServer', 'PlayerSession', 'Battle', 'StorePool', 'StoreConnection', 'RankingClient'];
@@ -109,7 +109,7 @@ const heapSnapshot: Step<State> = {
     await dialog.locator('.monaco-button', { hasText: 'Take Snapshot' }).click();
     const summary = heap.locator('.monaco-list-row', { hasText: SUMMARY });
     await summary.waitFor({ timeout: 60_000 });
-    assert.match(await summary.innerText(), /[\d,]+ objects · [\d.]+ MB · \d+-.*\.heapsnapshot/);
+    assert.match(await summary.innerText(), /[\d,]+ objects · [\d.]+ (B|KiB|MiB|GiB) · \d+-.*\.heapsnapshot/);
     if ((await summary.getAttribute('aria-expanded')) !== 'true') await summary.click();
     const rows = await eventually('classes under the summary', async () => {
       const texts = await treeRows(heap);
