@@ -153,14 +153,13 @@ export function startLeakServer(connection: Connection): void {
     handle(async (params, token) => {
       const target = targets().get(params.targetId);
       const progress = connection.window.attachWorkDoneProgress(params.workDoneToken);
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
+      const cancel = abortOnCancel(token);
       progress.begin(`Heap snapshot of ${target.label}`, 0, 'the target is paused while V8 walks its heap', true);
       try {
         const file = await target.takeHeapSnapshot(({ done, total, finished }) => {
           const percentage = total > 0 ? Math.floor((done / total) * 100) : 0;
           progress.report(percentage, finished ? 'writing the file' : `${done.toLocaleString('en')} of ${total.toLocaleString('en')} objects`);
-        }, abort.signal);
+        }, cancel.signal);
         onChange(targets().state());
         return file;
       } finally {
@@ -174,13 +173,12 @@ export function startLeakServer(connection: Connection): void {
     handle(async (params, token) => {
       const target = targets().get(params.targetId);
       const progress = connection.window.attachWorkDoneProgress(params.workDoneToken);
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
+      const cancel = abortOnCancel(token);
       const started = Date.now();
       progress.begin(`Sampling allocations of ${target.label}`, 0, undefined, true);
       const ticker = setInterval(() => progress.report(Math.min(99, Math.floor(((Date.now() - started) / params.durationMs) * 100))), 500);
       try {
-        const result = await target.sampleAllocations(params.durationMs, params.samplingInterval, abort.signal);
+        const result = await target.sampleAllocations(params.durationMs, params.samplingInterval, cancel.signal);
         onChange(targets().state());
         return result;
       } finally {
@@ -192,9 +190,8 @@ export function startLeakServer(connection: Connection): void {
   );
   /** Runs one analysis in a worker thread; cancelling the request stops the worker. */
   const analyse = <R extends HeapWork>(work: R, token: CancellationToken) => {
-    const abort = new AbortController();
-    const cancel = token.onCancellationRequested(() => abort.abort());
-    return runHeapAnalysisInWorker(work, { signal: abort.signal }).finally(() => cancel.dispose());
+    const cancel = abortOnCancel(token);
+    return runHeapAnalysisInWorker(work, { signal: cancel.signal }).finally(() => cancel.dispose());
   };
   connection.onRequest(
     HeapSummaryRequest,
@@ -219,4 +216,11 @@ export function startLeakServer(connection: Connection): void {
   });
 
   connection.listen();
+}
+
+/** An AbortSignal that fires when the client cancels the request; dispose it when the work ends. */
+function abortOnCancel(token: CancellationToken): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const subscription = token.onCancellationRequested(() => abort.abort());
+  return { signal: abort.signal, dispose: () => subscription.dispose() };
 }
