@@ -56,6 +56,22 @@ const bundles = [
     sourcesContent: true,
     keepNames: true,
   },
+  // Test fixtures: a socket.io game server with its bots, and a room-lifecycle server with its
+  // client (test/fixtures/). Maps carry their sources, as the sample's do; not shipped in the .vsix.
+  {
+    ...node,
+    entryPoints: { server: 'test/fixtures/socketio-app/src/server.ts', bots: 'test/fixtures/socketio-app/src/bots.ts' },
+    outdir: 'dist/fixtures/socketio-app',
+    sourcesContent: true,
+    keepNames: true,
+  },
+  {
+    ...node,
+    entryPoints: { server: 'test/fixtures/room-lifecycle/src/server.ts', client: 'test/fixtures/room-lifecycle/src/client.ts' },
+    outdir: 'dist/fixtures/room-lifecycle',
+    sourcesContent: true,
+    keepNames: true,
+  },
   // The flame graph webview: browser code, one script and one stylesheet (flameGraph.css).
   {
     bundle: true,

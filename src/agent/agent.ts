@@ -6,8 +6,12 @@
  * attach) and hands out a lease; `release(lease)` on detach removes the agent with the last
  * lease: every wrapped function restored, all state dropped (see `AgentHandle`).
  */
-import { AGENT_PROTOCOL_VERSION, type AgentConfig, type AgentSnapshot, type ResourceType, type TimelineRead } from '../protocol/agentSnapshot';
+import { publishAgent } from './lease';
+import { AGENT_PROTOCOL_VERSION, type AgentConfig, type AgentListenerCensus, type AgentSnapshot, type ResourceType, type TimelineRead } from '../protocol/agentSnapshot';
+import { capabilityWarnings } from './capabilities';
+import type { AsyncHooksModule } from './context';
 import { HandleTracking } from './handles';
+import { ListenerTracking } from './listeners';
 import { OwnershipTracker } from './ownership';
 import { Patcher } from './patcher';
 import { PromiseTracking } from './promises';
@@ -17,8 +21,8 @@ import { StackSampler } from './stacks';
 import { Timeline } from './timeline';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
 
-/** The minor version changes with the handle's interface (1.1: leases, 1.2: timeline), so a stale agent is replaced. */
-export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.2.0`;
+/** The minor version changes with the handle's interface (1.1: leases, 1.2: timeline, 1.3: listener census), so a stale agent is replaced. */
+export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.3.0`;
 export const AGENT_GLOBAL = Symbol.for('leak-inspector.agent');
 
 const HOUSEKEEPING_MS = 100;
@@ -35,6 +39,7 @@ export class Agent {
   private readonly registry = new Registry(this.toFormat);
   private readonly sampler: StackSampler;
   private readonly promiseSampler: StackSampler;
+  private readonly listeners: ListenerTracking;
   private readonly ownership: OwnershipTracker;
   private readonly timers: TimerTracking;
   private readonly handles: HandleTracking;
@@ -58,13 +63,14 @@ export class Agent {
     getBuiltin: GetBuiltin,
   ) {
     this.timerListsFound = internals.timerListMap !== undefined && internals.immediateQueue !== undefined;
-    const { executionAsyncResource } = getBuiltin('async_hooks') as { executionAsyncResource: () => object };
+    const asyncHooks = getBuiltin('async_hooks') as AsyncHooksModule;
     this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
     this.promiseSampler = new StackSampler(config.promiseBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
-    this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, executionAsyncResource, (resource) => this.registry.get(resource)?.owner.owner);
+    this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, asyncHooks, (resource) => this.registry.get(resource)?.owner.owner);
     this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership);
     this.handles = new HandleTracking(this.registry, this.sampler, this.ownership);
     this.promises = new PromiseTracking(this.registry, this.promiseSampler, this.ownership, config.promiseDutyCycle);
+    this.listeners = new ListenerTracking(new StackSampler(config.listenerBudgetPerSecond ?? config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS), this.ownership, this.installedAt);
 
     // Our own timers come from the original functions, before the wrappers exist.
     this.originalSetTimeout = setTimeout;
@@ -73,6 +79,7 @@ export class Agent {
     this.timers.ownTimer = this.housekeeping;
     this.timers.install(this.patcher, getBuiltin);
     this.handles.install(this.patcher, getBuiltin);
+    this.listeners.install(this.patcher, getBuiltin);
     if (config.promiseBudgetPerSecond > 0) this.promises.install(getBuiltin);
     syncEsmExports(getBuiltin);
   }
@@ -122,6 +129,7 @@ export class Agent {
 
     this.callbacks = [];
     const sites = builder.build(this.recentStats(), this.callbacks);
+    const listeners = this.listeners.census(ownerHandles, this.callbacks);
     this.ownership.prune(ownerHandles, builder.referencedBindingKeys);
     this.lastSnapshotAt = now;
     const live = Object.values(totals).reduce((sum, n) => sum + (n ?? 0), 0);
@@ -135,9 +143,24 @@ export class Agent {
       pauseMs: Math.round((performance.now() - started) * 100) / 100,
       liveResources: Math.round(live),
       totalsByType: totals,
+      openConnections: liveHandles.reduce((open, { server }) => (server ? open + 1 : open), 0),
       sites,
       stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped },
+      warnings: capabilityWarnings(this.timerListsFound, this.ownership),
+      listeners,
+      listenerCensus: this.listeners.status(),
+      nodeVersion: process.version,
     };
+  }
+
+  /** Emitters that had listeners before the attach (the engine's `queryObjects` scan); returns how many were new. */
+  adoptEmitters(emitters: unknown): number {
+    return this.listeners.adoptEmitters(emitters);
+  }
+
+  /** The listener census's state (whether the scan ran), without a snapshot. */
+  listenerStatus(): AgentListenerCensus {
+    return this.listeners.status();
   }
 
   /** What stays patched: 0 after `uninstall`. */
@@ -158,6 +181,7 @@ export class Agent {
     this.patcher.restoreAll();
     this.promises.uninstall();
     this.timers.clear();
+    this.listeners.clear();
     this.registry.clear();
     this.siteIds.clear();
     this.toFormat.length = 0;
@@ -172,6 +196,7 @@ export class Agent {
     this.promises.tick(now);
     this.sampler.refill();
     this.promiseSampler.refill();
+    this.listeners.tick();
     const batch = this.toFormat.splice(0, MAX_FORMAT_PER_TICK);
     for (const record of batch) siteKeyOf(record);
     // Stacks we fell behind on are dropped from the queue; snapshots format what is still live.
@@ -244,123 +269,6 @@ function syncEsmExports(getBuiltin: GetBuiltin): void {
   (getBuiltin('module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
 }
 
-export interface InstallReply {
-  reused: boolean;
-  version: string;
-  installedAt: number;
-  /** Node's timer lists were handed over: timers created before the attach are visible. */
-  timerListsFound: boolean;
-  /** This installation's lease, for `snapshot`, `callbacksOf` and `release`. */
-  lease: number;
-  /** Leases held now, this one included: more than 1 when other sessions share the agent. */
-  leases: number;
-}
+export type { AgentHandle, InstallReply } from './lease';
 
-/**
- * What the engine talks to, published on `globalThis[AGENT_GLOBAL]`.
- *
- * Several inspector sessions may be attached at once (two CLIs, the editor and a CLI); they share
- * one agent. Each `install` takes a lease and each detach `release`s its own: the agent stays
- * while any lease is held and is removed, originals restored, with the last one. `install`
- * returns the lease as an object that the engine keeps referenced from its CDP session (an
- * object group) and the agent holds only weakly, so a session that ends without detaching (a
- * killed CLI) drops its lease at a later GC; the agent then removes itself once no lease is left.
- * `uninstall()` removes the agent whatever the leases (a different agent version replacing it).
- */
-export interface AgentHandle {
-  version: string;
-  install(config: AgentConfig, timerListMap?: object, immediateQueue?: object): InstallReply;
-  /** `lease` keeps the snapshot's representative callbacks apart from other sessions'. */
-  snapshot(lease?: number): AgentSnapshot;
-  /** The representative callbacks of the last snapshot taken with `lease`. */
-  callbacksOf(lease?: number): unknown[];
-  /**
-   * Timeline entries since this lease's previous read (the first read starts the timeline and
-   * returns nothing yet). The timeline stops when no lease that read it is left.
-   */
-  timeline(lease: number): TimelineRead;
-  /** Releases a lease; true when that removed the agent (it was the last one). */
-  release(lease: number): boolean;
-  uninstall(): boolean;
-  readonly agent: Agent | undefined;
-  /** Leases held now (sessions that may still use the agent). */
-  readonly leases: number;
-}
-
-function publish(): void {
-  const getBuiltin = (id: string) => process.getBuiltinModule(id);
-  const slot = globalThis as unknown as Record<symbol, AgentHandle | undefined>;
-  const existing = slot[AGENT_GLOBAL];
-  if (existing?.version === AGENT_VERSION) return;
-  existing?.uninstall();
-  let agent: Agent | undefined;
-  // Random start: a lease id of a replaced agent (another version) cannot release one of ours.
-  let nextLease = 1 + Math.floor(Math.random() * 2 ** 30);
-  const leases = new Map<number, { token: WeakRef<object>; callbacks: unknown[]; timelineCursor?: number }>();
-  const remove = () => {
-    if (!agent) return false;
-    agent.uninstall(getBuiltin);
-    agent = undefined;
-    leases.clear();
-    if (slot[AGENT_GLOBAL] === handle) delete slot[AGENT_GLOBAL];
-    return true;
-  };
-  /** Leases whose session let go of them without releasing them (it ended) no longer count. */
-  const pruneLeases = () => {
-    for (const [id, lease] of leases) if (lease.token.deref() === undefined) leases.delete(id);
-    stopUnreadTimeline();
-  };
-  const stopUnreadTimeline = () => {
-    if (agent?.timeline.running && ![...leases.values()].some((lease) => lease.timelineCursor !== undefined)) agent.timeline.stop();
-  };
-  const collected = new FinalizationRegistry<number>((id) => {
-    if (leases.delete(id) && leases.size === 0) remove();
-    else stopUnreadTimeline();
-  });
-  const handle: AgentHandle = {
-    version: AGENT_VERSION,
-    install(config, timerListMap, immediateQueue) {
-      const reused = agent !== undefined;
-      agent ??= new Agent(config, { timerListMap: timerListMap as TimerInternals['timerListMap'], immediateQueue: immediateQueue as TimerInternals['immediateQueue'] }, getBuiltin);
-      pruneLeases();
-      const lease = nextLease++;
-      const token: InstallReply = { reused, version: AGENT_VERSION, installedAt: agent.installedAt, timerListsFound: agent.timerListsFound, lease, leases: leases.size + 1 };
-      leases.set(lease, { token: new WeakRef(token), callbacks: [] });
-      collected.register(token, lease);
-      return token;
-    },
-    snapshot(lease) {
-      if (!agent) throw new Error('leak-inspector agent is not installed');
-      const snapshot = agent.snapshot();
-      const held = lease === undefined ? undefined : leases.get(lease);
-      if (held) held.callbacks = agent.callbacks;
-      return snapshot;
-    },
-    callbacksOf(lease) {
-      return (lease === undefined ? undefined : leases.get(lease)?.callbacks) ?? agent?.callbacks ?? [];
-    },
-    timeline(lease) {
-      const held = leases.get(lease);
-      if (!agent || !held) throw new Error('leak-inspector agent is not installed for this session');
-      const read = agent.readTimeline(held.timelineCursor, getBuiltin);
-      held.timelineCursor = read.cursor;
-      return read;
-    },
-    release(lease) {
-      if (!agent) return false;
-      leases.delete(lease);
-      pruneLeases();
-      return leases.size === 0 ? remove() : false;
-    },
-    uninstall: remove,
-    get agent() {
-      return agent;
-    },
-    get leases() {
-      return leases.size;
-    },
-  };
-  slot[AGENT_GLOBAL] = handle;
-}
-
-publish();
+publishAgent(AGENT_VERSION, AGENT_GLOBAL, (config, internals, getBuiltin) => new Agent(config, internals, getBuiltin));

@@ -1,13 +1,14 @@
 /**
  * Who a resource belongs to, read at creation without changing the target's code:
- * - its AsyncLocalStorage context (player, room, protocol): Node keeps each store's value on the
- *   current async resource under a `kResourceStore` symbol, so every store can be read without
- *   knowing the instances;
+ * - its AsyncLocalStorage context (player, room, protocol): the configured keys read from every
+ *   store of the running code (see `ContextReader` for where Node keeps them);
  * - its owner connection: the socket handle whose callback was running (or, transitively, the
  *   owner of the timer/promise whose callback was running).
  * A resource is "owner gone" when that connection has closed, or when its context values are
  * bound to no open connection any more (a heartbeat of a player who left).
  */
+import type { CapabilityWarning } from '../protocol/report';
+import { ContextReader, type AsyncHooksModule } from './context';
 
 export type ContextValues = ReadonlyArray<string | undefined>;
 
@@ -16,14 +17,18 @@ export interface OwnerInfo {
   owner: WeakRef<object> | undefined;
 }
 
-/** How often to rescan the current resource's symbols for new AsyncLocalStorage stores. */
-const SYMBOL_RESCAN_EVERY = 256;
 const MAX_BINDINGS_PER_VALUE = 4;
+/** Field names kept from a store that has none of the configured keys, to say what it has instead. */
+const MAX_FIELDS_SHOWN = 8;
 
 export class OwnershipTracker {
-  private storeSymbols: symbol[] = [];
+  private readonly contextReader: ContextReader | undefined;
+  private readonly executionAsyncResource: () => object;
+  /** Sampled creations that ran with object stores, and how many of those had a configured key. */
+  private withStores = 0;
+  private withValues = 0;
+  private otherFields: string[] | undefined;
   private readonly keysOfContext = new WeakMap<ContextValues, string[]>();
-  private untilRescan = 0;
   private readonly ownerRefs = new WeakMap<object, WeakRef<object>>();
   /** "playerId=p42" → handles of connections on which that value was seen. */
   private readonly bindings = new Map<string, Array<WeakRef<object>>>();
@@ -34,17 +39,33 @@ export class OwnershipTracker {
     private readonly contextKeys: readonly string[],
     /** The context keys that identify an owner (player, room); `protocol` does not. */
     ownerKeys: readonly string[],
-    private readonly executionAsyncResource: () => object,
+    asyncHooks: AsyncHooksModule,
     /** The owner recorded for an already tracked resource (timer, promise) or undefined. */
     private readonly ownerOfTracked: (resource: object) => WeakRef<object> | undefined,
   ) {
     this.ownerKeyIndexes = ownerKeys.map((key) => contextKeys.indexOf(key)).filter((i) => i >= 0);
+    this.executionAsyncResource = asyncHooks.executionAsyncResource;
+    // No keys, no reading (and no probe store run in the target).
+    this.contextReader = contextKeys.length > 0 ? new ContextReader(asyncHooks) : undefined;
+  }
+
+  /** What context reading cannot do on this target, for the snapshot's `warnings`. */
+  warnings(): CapabilityWarning[] {
+    if (!this.contextReader) return [];
+    const keys = this.contextKeys.join(', ');
+    if (this.contextReader.mode === 'unavailable') {
+      return [{ code: 'context-unavailable', message: `AsyncLocalStorage stores cannot be read on Node ${process.versions.node} (neither an AsyncContextFrame nor stores on async resources were found): no ${keys} context, and owner-gone only from connections` }];
+    }
+    if (this.withStores > 0 && this.withValues === 0) {
+      return [{ code: 'context-keys-not-found', message: `${this.withStores} sampled creations ran with AsyncLocalStorage stores, none holding ${keys}${this.otherFields?.length ? ` (their fields: ${this.otherFields.join(', ')})` : ''}: choose the context keys` }];
+    }
+    return [];
   }
 
   /** Runs for every sampled creation. */
   capture(): OwnerInfo {
     const resource = this.executionAsyncResource();
-    const context = this.readContext(resource);
+    const context = this.readContext();
     const owner = this.ownerOf(resource);
     if (owner && context) this.bind(context, owner);
     return { context, owner };
@@ -107,27 +128,23 @@ export class OwnershipTracker {
     return keys;
   }
 
-  private readContext(resource: object): ContextValues | undefined {
-    if (this.contextKeys.length === 0) return undefined;
-    if (--this.untilRescan <= 0) {
-      this.untilRescan = SYMBOL_RESCAN_EVERY;
-      for (const symbol of Object.getOwnPropertySymbols(resource)) {
-        if (symbol.description === 'kResourceStore' && !this.storeSymbols.includes(symbol)) this.storeSymbols.push(symbol);
-      }
-    }
-    for (const symbol of this.storeSymbols) {
-      const store = (resource as Record<symbol, unknown>)[symbol];
-      if (store === null || typeof store !== 'object') continue;
-      const values = this.valuesOf(store as Record<string, unknown>);
-      if (values) return values;
-    }
-    return undefined;
+  private readContext(): ContextValues | undefined {
+    if (!this.contextReader) return undefined;
+    const stores = this.contextReader.stores();
+    if (stores.length === 0) return undefined;
+    this.withStores++;
+    // Keys are filled from the stores in order: one store may hold the player, another the protocol.
+    let values: Array<string | undefined> | undefined;
+    for (const store of stores) values = this.valuesOf(store as Record<string, unknown>, values);
+    if (values) this.withValues++;
+    else if (this.withValues === 0 && !this.otherFields) this.otherFields = Object.keys(stores[0]).slice(0, MAX_FIELDS_SHOWN);
+    return values;
   }
 
-  /** The store's values of the configured keys, or undefined when it has none of them. */
-  private valuesOf(store: Record<string, unknown>): ContextValues | undefined {
-    let values: Array<string | undefined> | undefined;
+  /** `values` with the configured keys it lacks filled from `store`; undefined while no key was found. */
+  private valuesOf(store: Record<string, unknown>, values: Array<string | undefined> | undefined): Array<string | undefined> | undefined {
     for (let i = 0; i < this.contextKeys.length; i++) {
+      if (values?.[i] !== undefined) continue;
       const value = store[this.contextKeys[i]];
       if (value === undefined || value === null) continue;
       values ??= new Array<string | undefined>(this.contextKeys.length);

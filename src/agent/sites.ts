@@ -4,6 +4,12 @@ import type { ContextValues, OwnershipTracker } from './ownership';
 import type { ResourceRecord } from './registry';
 
 const TOP_CONTEXT_VALUES = 5;
+/** Callbacks kept per timer site for the engine to look into their closures (see `callbackSamples`). */
+const CALLBACK_SAMPLES = 5;
+/** Only the largest ownerless timer sites keep samples: the engine inspects a few at most. */
+const SAMPLED_SITES = 20;
+/** Timers carry the program's own callbacks; a handle's stands for its server (the same for all). */
+const CLOSURE_SAMPLED_TYPES: ReadonlySet<ResourceType> = new Set(['Interval', 'Timeout']);
 
 interface SiteAccumulator {
   id: string;
@@ -18,6 +24,9 @@ interface SiteAccumulator {
   contextCounts: Array<Map<string, number>>;
   ownerGone: number;
   ownerKnown: number;
+  /** A uniform random sample (reservoir) of the callbacks seen, and how many were seen. */
+  samples: unknown[];
+  callbacksSeen: number;
 }
 
 export class SiteBuilder {
@@ -55,12 +64,15 @@ export class SiteBuilder {
         contextCounts: this.contextKeys.map(() => new Map()),
         ownerGone: 0,
         ownerKnown: 0,
+        samples: [],
+        callbacksSeen: 0,
       };
       this.sites.set(key, site);
     }
     site.weight += record.weight;
     if (record.frames) site.sampled++;
     site.createdAt.push(record.createdAt);
+    if (typeof callback === 'function' && CLOSURE_SAMPLED_TYPES.has(type)) sampleCallback(site, callback);
     if (record.owner.context) this.countContext(site, record.owner.context);
     const gone = record.owner.owner || record.owner.context ? this.ownership.isGone(record.owner, this.liveOwnerHandles) : undefined;
     if (gone !== undefined) {
@@ -72,6 +84,12 @@ export class SiteBuilder {
   /** Finishes the sites; representative callbacks are appended to `callbacks`. */
   build(recent: Map<string, { created: number; ended: number; lifetimeSum: number; lifetimes: number }>, callbacks: unknown[]): AgentSite[] {
     const result: AgentSite[] = [];
+    const sampled = new Set(
+      [...this.sites.values()]
+        .filter((site) => site.ownerKnown === 0 && site.samples.length > 0)
+        .sort((a, b) => b.weight - a.weight)
+        .slice(0, SAMPLED_SITES),
+    );
     for (const [key, site] of this.sites) {
       const created = Float64Array.from(site.createdAt).sort();
       const stats = recent.get(key);
@@ -83,12 +101,14 @@ export class SiteBuilder {
       });
       let callbackIndex: number | undefined;
       if (site.frames.length === 0 && typeof site.callback === 'function') callbackIndex = callbacks.push(site.callback) - 1;
+      const callbackSamples = sampled.has(site) ? [...new Set(site.samples)].map((callback) => callbacks.push(callback) - 1) : undefined;
       result.push({
         id: site.id,
         type: site.type,
         frames: site.frames,
         callbackIndex,
         callbackHint: callbackHint(site.callback),
+        callbackSamples,
         count: Math.round(site.weight),
         sampledCount: site.sampled,
         oldestCreatedAt: created[0],
@@ -132,6 +152,16 @@ export class SiteBuilder {
       site.contextCounts[i].set(value, (site.contextCounts[i].get(value) ?? 0) + 1);
     }
     for (const key of this.ownership.bindingKeys(context)) this.referencedBindings.add(key);
+  }
+}
+
+/** Reservoir sampling: every callback seen has the same chance to be among the samples. */
+function sampleCallback(site: SiteAccumulator, callback: unknown): void {
+  const seen = ++site.callbacksSeen;
+  if (site.samples.length < CALLBACK_SAMPLES) site.samples.push(callback);
+  else {
+    const slot = Math.floor(Math.random() * seen);
+    if (slot < CALLBACK_SAMPLES) site.samples[slot] = callback;
   }
 }
 

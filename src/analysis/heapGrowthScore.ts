@@ -5,7 +5,7 @@
  */
 import type { HeapConstructorDiff, RetainerPath } from '../protocol/heap';
 import type { ScoreFactor } from '../protocol/asyncSnapshot';
-import { formatBytes } from './bytes';
+import { formatBytes } from '../presentation/bytes';
 import { severityOf } from './leakScore';
 
 /** This many kept objects count as full growth evidence; one or two may be a cache warming up. */

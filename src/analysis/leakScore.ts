@@ -1,5 +1,5 @@
 import type { ResourceType } from '../protocol/agentSnapshot';
-import type { ScoreFactor, Severity } from '../protocol/asyncSnapshot';
+import type { ClosureEvidence, ScoreFactor, Severity } from '../protocol/asyncSnapshot';
 import { formatDuration } from './duration';
 
 /** What the leak factors look at for one site. */
@@ -26,6 +26,10 @@ export interface SiteEvidence {
   awaitsPromiseAt?: string;
   /** Pending promises only: no frame of the program's own code created it (promise machinery). */
   noUserFrame?: boolean;
+  /** Connections the target's servers have open now (players, clients); unknown from older agents. */
+  openConnections?: number;
+  /** What the closures of sampled callbacks hold (timers with no recorded owner). */
+  closures?: ClosureEvidence;
 }
 
 /** One explainable term of the score. `assess` returns how strongly (0..1) the evidence points to a leak. */
@@ -68,10 +72,11 @@ const FULL_GROWTH_INTERVALS = 3;
 
 const age: LeakFactor = {
   name: 'age',
-  weight: 20,
+  weight: 10,
   assess({ medianAgeMs, oldestAgeMs, processUptimeMs, meanEndedLifetimeMs, preexisting }) {
     const atLeast = preexisting ? 'at least ' : '';
-    const ages = `median age ${atLeast}${formatDuration(medianAgeMs)} (oldest ${formatDuration(oldestAgeMs)})`;
+    const before = preexisting ? `, created before the attach in a process up ${formatDuration(processUptimeMs)}` : '';
+    const ages = `median age ${atLeast}${formatDuration(medianAgeMs)} (oldest ${formatDuration(oldestAgeMs)}${before})`;
     const settled = Math.min(1, medianAgeMs / SETTLING_MS);
     if (meanEndedLifetimeMs !== undefined && meanEndedLifetimeMs > 0) {
       // Against the site's own normal lifetime, on a log scale: 10× older is half-suspicious.
@@ -85,25 +90,59 @@ const age: LeakFactor = {
   },
 };
 
+/**
+ * Kinds that never end on their own: only `clearInterval` stops them. (A pending promise may
+ * settle any time; whether one never can is the stuck-promise analysis' question.)
+ */
+const NEVER_ENDS_ON_ITS_OWN: ReadonlySet<ResourceType> = new Set(['Interval']);
+/** A site needs this many resources before its count alone says they piled up. */
+const MIN_PILE_UP = 5;
+/** A count against open connections is one reading, not a trend: it gives at most this share of the growth points. */
+const PILE_UP_SHARE = 0.6;
+
+/** Steady growth over the snapshots of this site. */
+function trendGrowth(trend: readonly number[]): { value: number; explanation: string } {
+  const intervals = trend.length - 1;
+  if (intervals < 1) return { value: 0, explanation: 'first snapshot of this site: no growth evidence yet' };
+  const shown = trend.join(' → ');
+  if (trend[trend.length - 1] <= trend[0]) return { value: 0, explanation: `not growing: ${shown}` };
+  let rises = 0;
+  let falls = 0;
+  for (let index = 1; index < trend.length; index++) {
+    if (trend[index] > trend[index - 1]) rises++;
+    else if (trend[index] < trend[index - 1]) falls++;
+  }
+  // Steadiness, not the last delta, tells a leak from noise: a fluctuating count rises about
+  // as often as it falls. Few intervals are weak evidence.
+  const value = ((rises - falls) / intervals) * Math.min(1, intervals / FULL_GROWTH_INTERVALS);
+  return { value, explanation: `rose in ${rises} and fell in ${falls} of ${intervals} intervals: ${shown}` };
+}
+
+/**
+ * Resources that never end on their own, far more of them than open connections: a
+ * per-connection timer numbers one per connection, so the rest piled up before this snapshot
+ * (evidence on the first snapshot, for resources created before the attach). 10× counts fully.
+ */
+function pileUp({ type, count, openConnections }: SiteEvidence): { value: number; explanation: string } | undefined {
+  if (openConnections === undefined || !NEVER_ENDS_ON_ITS_OWN.has(type) || count < MIN_PILE_UP) return undefined;
+  const excess = count / Math.max(1, openConnections);
+  if (excess <= 1) return undefined;
+  const connections = openConnections === 1 ? '1 open connection' : `${openConnections} open connections`;
+  return { value: PILE_UP_SHARE * clamp01(Math.log10(excess)), explanation: `${count} ${nounOf(type, count)} for ${connections}: they piled up` };
+}
+
+/** Growth across snapshots, or a pile-up far above the open connections, whichever says more. */
+function accumulation(evidence: SiteEvidence): { value: number; explanation: string } {
+  const trend = trendGrowth(evidence.trend);
+  const piled = pileUp(evidence);
+  if (!piled) return trend;
+  return piled.value > trend.value ? { value: piled.value, explanation: `${piled.explanation} (${trend.explanation})` } : { value: trend.value, explanation: `${trend.explanation}; ${piled.explanation}` };
+}
+
 const growth: LeakFactor = {
   name: 'growth',
   weight: 25,
-  assess({ trend }) {
-    const intervals = trend.length - 1;
-    if (intervals < 1) return { value: 0, explanation: 'first snapshot of this site: no growth evidence yet' };
-    const shown = trend.join(' → ');
-    if (trend[trend.length - 1] <= trend[0]) return { value: 0, explanation: `not growing: ${shown}` };
-    let rises = 0;
-    let falls = 0;
-    for (let index = 1; index < trend.length; index++) {
-      if (trend[index] > trend[index - 1]) rises++;
-      else if (trend[index] < trend[index - 1]) falls++;
-    }
-    // Steadiness, not the last delta, tells a leak from noise: a fluctuating count rises about
-    // as often as it falls. Few intervals are weak evidence.
-    const value = ((rises - falls) / intervals) * Math.min(1, intervals / FULL_GROWTH_INTERVALS);
-    return { value, explanation: `rose in ${rises} and fell in ${falls} of ${intervals} intervals: ${shown}` };
-  },
+  assess: accumulation,
 };
 
 const STILL_LIVE: Partial<Record<ResourceType, string>> = {
@@ -112,27 +151,49 @@ const STILL_LIVE: Partial<Record<ResourceType, string>> = {
   Timeout: 'not fired or cleared yet',
 };
 
+/** The share of recent creations still live; without any, whether the kind ends on its own. */
+function unended({ type, recentCreated, recentEnded }: SiteEvidence): { value: number; explanation: string } {
+  if (recentCreated === 0) {
+    if (NEVER_ENDS_ON_ITS_OWN.has(type)) return { value: 1, explanation: `none created in the agent's recent window, but ${nounOf(type, 2)} repeat until cleared: they never end on their own` };
+    return { value: 0, explanation: "none created in the agent's recent window" };
+  }
+  const live = Math.max(0, recentCreated - recentEnded);
+  const state = STILL_LIVE[type] ?? 'not ended';
+  return { value: live / recentCreated, explanation: `${live} of ${recentCreated} created recently ${state}` };
+}
+
 const neverEnds: LeakFactor = {
   name: 'never-ends',
   weight: 15,
-  assess({ type, recentCreated, recentEnded }) {
-    if (recentCreated === 0) return { value: 0, explanation: "none created in the agent's recent window" };
-    const unended = Math.max(0, recentCreated - recentEnded);
-    const state = STILL_LIVE[type] ?? 'not ended';
-    return { value: unended / recentCreated, explanation: `${unended} of ${recentCreated} created recently ${state}` };
-  },
+  assess: unended,
 };
 
-const ownerGone: LeakFactor = {
-  name: 'owner-gone',
-  weight: 30,
-  assess({ ownerGoneCount, ownerKnownCount, count }) {
-    if (ownerKnownCount === 0) return { value: 0, explanation: 'owner unknown (created outside any connection or player context)' };
+/**
+ * The share of resources whose owner is gone: recorded at creation by the agent, or, for
+ * resources it has no owner for (created before the attach), read from the closures of a sample
+ * of their callbacks. A sampled callback whose closure holds no connection counts as not gone.
+ */
+function ownerGoneShare({ ownerGoneCount, ownerKnownCount, count, closures, type }: SiteEvidence): { value: number; explanation: string } {
+  if (ownerKnownCount > 0) {
     return {
       value: ownerGoneCount / ownerKnownCount,
       explanation: `${ownerGoneCount} of ${ownerKnownCount} with a known owner (of ${count}) belong to a closed connection or a disconnected player/room`,
     };
-  },
+  }
+  if (closures && closures.closed + closures.open > 0) {
+    const sampled = `${closures.sampled} sampled ${nounOf(type, closures.sampled)}`;
+    const held = closures.path ? ` (\`${closures.path}\`)` : '';
+    const open = closures.open > 0 ? `; ${closures.open} ${closures.open === 1 ? 'holds' : 'hold'} an open one` : '';
+    return { value: closures.closed / closures.sampled, explanation: `closure holds a closed ${closures.kind ?? 'connection'}${held} in ${closures.closed} of ${sampled}${open}` };
+  }
+  if (closures && closures.sampled > 0) return { value: 0, explanation: `owner unknown: no connection in the closures of ${closures.sampled} sampled ${nounOf(type, closures.sampled)}` };
+  return { value: 0, explanation: 'owner unknown (created outside any connection or player context)' };
+}
+
+const ownerGone: LeakFactor = {
+  name: 'owner-gone',
+  weight: 30,
+  assess: ownerGoneShare,
 };
 
 /** How often each type is the leak in practice; long-lived by design scores low. */
@@ -163,17 +224,37 @@ const typePrior: LeakFactor = {
 };
 
 /**
+ * Calibration: each factor alone is partial evidence, but a resource whose owner is gone, that
+ * keeps accumulating and never ends is a leak beyond reasonable doubt (Go's goroutineleak
+ * reports that case with certainty). When the three agree, this factor adds the points that
+ * make the site read high: 30 + 25 + 15 + 10 (type) + 10 here. It scales with the weaker of
+ * owner-gone and never-ends, and needs some accumulation (growth or a pile-up).
+ */
+const corroboration: LeakFactor = {
+  name: 'corroboration',
+  weight: 10,
+  assess(evidence) {
+    const gone = ownerGoneShare(evidence).value;
+    const live = unended(evidence).value;
+    const accumulating = accumulation(evidence).value > 0;
+    const value = accumulating ? Math.min(gone, live) : 0;
+    const signs = `owner gone ${formatPercent(clamp01(gone))}, ${accumulating ? 'accumulating' : 'not accumulating'}, never ending ${formatPercent(clamp01(live))}`;
+    return { value, explanation: value > 0 ? `independent signs agree: ${signs}` : `signs do not all agree: ${signs}` };
+  },
+};
+
+/**
  * The default factors, after the Go profiler's age 30 / blocking 40 / reference depth 30:
  * growth + never-ends play the part of "blocking" (work that keeps piling up), owner-gone the
  * part of the reference chain (held by something that no longer exists).
  *
  * Owner-gone and growth are what tell a leak from long-lived infrastructure, so they carry 55
- * of the 100. Age, never-ends and type describe a healthy singleton too (a listening server,
- * a game-loop interval started at boot), so together they stay at 45: without growth or a gone
- * owner a site cannot leave "low". A future factor (e.g. retained size) is one more entry here,
- * with the weights rebalanced to 100.
+ * of the 100 (65 with their corroboration). Age, never-ends and type describe a healthy
+ * singleton too (a listening server, a game-loop interval started at boot), so together they
+ * stay at 35: without growth or a gone owner a site cannot leave "low". A future factor (e.g.
+ * retained size) is one more entry here, with the weights rebalanced to 100.
  */
-export const LEAK_FACTORS: readonly LeakFactor[] = [age, growth, neverEnds, ownerGone, typePrior];
+export const LEAK_FACTORS: readonly LeakFactor[] = [age, growth, neverEnds, ownerGone, typePrior, corroboration];
 
 function clamp01(value: number): number {
   return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
@@ -185,4 +266,16 @@ function formatRatio(ratio: number): string {
 
 function formatPercent(share: number): string {
   return `${Math.round(share * 100)}%`;
+}
+
+const NOUNS: Partial<Record<ResourceType, [string, string]>> = {
+  Interval: ['interval', 'intervals'],
+  Timeout: ['timeout', 'timeouts'],
+  Immediate: ['immediate', 'immediates'],
+  Promise: ['promise', 'promises'],
+};
+
+function nounOf(type: ResourceType, count: number): string {
+  const [one, many] = NOUNS[type] ?? [type, `${type}s`];
+  return count === 1 ? one : many;
 }

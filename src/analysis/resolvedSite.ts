@@ -1,5 +1,5 @@
 import type { AgentSite, AgentSnapshot } from '../protocol/agentSnapshot';
-import type { LocationKind, SourceLocation, StackFrame } from '../protocol/asyncSnapshot';
+import type { ClosureEvidence, LocationKind, SourceLocation, StackFrame } from '../protocol/asyncSnapshot';
 import { isUserFrame, type ResolvedLocation } from '../sourcemap';
 
 /**
@@ -7,9 +7,10 @@ import { isUserFrame, type ResolvedLocation } from '../sourcemap';
  * `resolvedStack[i]` is `frames[i]` resolved; `callbackLocation` is the `[[FunctionLocation]]`
  * of `callbackObjectId`, resolved, for resources created before the attach.
  */
-export type ResolvedSite = AgentSite & { resolvedStack: ResolvedLocation[]; callbackLocation?: ResolvedLocation };
+export type ResolvedSite = AgentSite & { resolvedStack: ResolvedLocation[]; callbackLocation?: ResolvedLocation; closures?: ClosureEvidence };
 
-export type ResolvedAgentSnapshot = Omit<AgentSnapshot, 'sites'> & { sites: ResolvedSite[] };
+/** `closureScan`: what the engine's look into closures covered and cost (see `engine/closureEvidence`). */
+export type ResolvedAgentSnapshot = Omit<AgentSnapshot, 'sites'> & { sites: ResolvedSite[]; closureScan?: { sites: number; functions: number; ms: number } };
 
 export function toStackFrames(site: ResolvedSite): StackFrame[] {
   return site.resolvedStack.map((location, index) => {

@@ -4,7 +4,8 @@
  */
 import WebSocket from 'ws';
 import { AttachError } from './errors';
-import { errorMessage, ProtocolSession, type SessionOptions } from './session';
+import { errorMessage } from '../common/errors';
+import { ProtocolSession, type SessionOptions } from './session';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 

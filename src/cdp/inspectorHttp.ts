@@ -5,7 +5,8 @@
 import http from 'node:http';
 import { AttachError } from './errors';
 import { assertHostAllowed } from './hostPolicy';
-import { errorMessage, isRecord } from './session';
+import { errorMessage } from '../common/errors';
+import { isRecord } from '../common/guards';
 
 /** The inspector answers with a few hundred bytes; anything huge is not one. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;

@@ -21,7 +21,7 @@ import { endpointLabel, fetchNodeTarget, isNodeInspector, type InspectorEndpoint
 import { DEFAULT_INSPECTOR_HOST, DEFAULT_INSPECTOR_PORT, parseInspectorFlags, type InspectorFlags } from './inspectorFlags';
 import { isNodeProcess, listProcesses, programName, readProcessFacts, type ProcessFacts } from './processInfo';
 import { ownListeningSockets } from './procfs';
-import { errorMessage } from './session';
+import { errorMessage } from '../common/errors';
 
 export const DEFAULT_ACTIVATION_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 1_000;

@@ -4,6 +4,8 @@
  * `NodeWorker.sendMessageToWorker` for worker threads (workers.ts); both expose the
  * same `CdpSession` so callers treat every thread alike.
  */
+import { errorMessage } from '../common/errors';
+import { isRecord } from '../common/guards';
 import { CdpError } from './errors';
 import type { CommandName, CommandResult, EventName, EventParams, SendArgs } from './protocol';
 
@@ -242,14 +244,6 @@ export abstract class ProtocolSession implements CdpSession {
     if (this.options.onWarning) this.options.onWarning(message);
     else process.emitWarning(message, 'CdpWarning');
   }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function quote(text: string): string {

@@ -4,12 +4,14 @@
  * snapshot again; exit 1 listing the creation sites that grew and did not come back.
  */
 import { spawn } from 'node:child_process';
-import * as path from 'node:path';
-import { diffSnapshots, formatHeapGrowthText } from '../analysis';
+import { diffSnapshots } from '../analysis';
+import type { PromiseTracking } from '../engine/agentConfig';
 import { HeapGrowthProbe } from '../engine/heapGrowth';
 import { InspectorSession } from '../engine/inspectorSession';
 import type { AgentConfig } from '../protocol/agentSnapshot';
+import { formatHeapGrowthText, formatLocation } from '../presentation';
 import type { SourceLocation } from '../protocol/asyncSnapshot';
+import { buildReport, heapClassSuspect } from '../report';
 
 export interface CheckCommandOptions {
   target: string;
@@ -22,6 +24,7 @@ export interface CheckCommandOptions {
   json: boolean;
   allowRemoteHosts: string[];
   agent: Partial<AgentConfig>;
+  promiseTracking: PromiseTracking;
 }
 
 export async function checkCommand(options: CheckCommandOptions, out: (text: string) => void): Promise<number> {
@@ -32,13 +35,22 @@ export async function checkCommand(options: CheckCommandOptions, out: (text: str
     try {
       const exitCode = await run(options.command);
       await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
-      const [after] = await session.snapshot();
+      const threads = await session.snapshot();
+      const [after] = threads;
       const grown = diffSnapshots(before, after).sites.filter((site) => site.delta >= options.minGrowth);
       const heap = heapProbe ? await heapProbe.finish() : undefined;
       const heapLeaks = heap?.sites.filter((site) => site.severity !== 'low') ?? [];
       const leaked = grown.length > 0 || heapLeaks.length > 0;
       if (options.json) {
-        out(JSON.stringify({ commandExitCode: exitCode, leaked, sites: grown, ...(heap && { heap: { heapGrowthBytes: heap.heapGrowthBytes, sites: heapLeaks } }) }, null, 2));
+        const report = buildReport({
+          threads,
+          target: { address: options.target },
+          producer: 'cli check',
+          suspects: heapLeaks.map(heapClassSuspect),
+          sampling: { promiseTracking: options.promiseTracking, notes: heap ? ['heap snapshots before and after the command (each paused the target) compared by class: heap-class suspects'] : [] },
+        });
+        report.check = { commandExitCode: exitCode, leaked, settleMs: options.settleS * 1000, grown, ...(heap && { heapGrowthBytes: heap.heapGrowthBytes }) };
+        out(JSON.stringify(report, null, 2));
       } else {
         if (grown.length === 0) {
           out(`no async leaks: every creation site is back to its count before the command (settled ${options.settleS}s)`);
@@ -69,8 +81,6 @@ function run(command: string[]): Promise<number> {
 }
 
 function where(location: SourceLocation | null): string {
-  if (!location) return '(location unknown)';
-  const shown = location.path.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), location.path) : location.path;
-  return `${shown}:${location.line}:${location.column}`;
+  return location ? formatLocation(location, process.cwd()) : '(location unknown)';
 }
 

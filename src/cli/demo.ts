@@ -3,7 +3,8 @@
  * against it, the inspector attached over CDP, and the top leak suspects with the TypeScript
  * lines that created them — then what the server itself says it still holds.
  */
-import { formatHeapGrowthText, formatSnapshotText } from '../analysis';
+import { formatHeapGrowthText, formatSnapshotText, formatSuspectsText } from '../presentation';
+import { buildReport } from '../report';
 import { HeapGrowthProbe } from '../engine/heapGrowth';
 import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
 import { InspectorSession } from '../engine/inspectorSession';
@@ -42,7 +43,9 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
       log(`round ${round}/${ROUNDS}: bots done, snapshot: ${report.liveResources} live resources, ${report.summary.high} high / ${report.summary.medium} medium suspects, the server paused ${report.pauseMs} ms`);
     }
     log(`\nLast round of bots:\n${figures}`);
-    log(`\nTop leak suspects (live async resources grouped by creation site, after every player left):\n`);
+    log(`\nTop leak suspects (one per source line, after every player left):\n`);
+    log(formatSuspectsText(buildReport({ threads: [report!], target: { address: server.inspectorUrl! }, producer: 'cli demo', sampling: { promiseTracking: 'always' } }), { root: process.cwd(), maxSuspects: SUSPECTS_SHOWN }));
+    log(`Their creation sites, each with its stack (live async resources grouped like goroutines in a dump):\n`);
     log(formatSnapshotText(report!, { root: process.cwd(), maxSites: SUSPECTS_SHOWN, maxFrames: 4 }));
     log(`Objects that piled up on the heap (two heap snapshots around the rounds, compared by class):\n`);
     try {

@@ -14,15 +14,14 @@ import {
   saveHeapProfile,
   summarizeHeapSnapshot,
   takeHeapSnapshot,
-  topAllocationSites,
 } from '../heap';
-import type { HeapDiff, HeapRetainers, HeapSummary, RetainerPath } from '../protocol/heap';
-import { SourceMapResolver } from '../sourcemap';
-import { formatBytes } from '../analysis/bytes';
+import { sourceMappedAllocationSites } from '../engine/allocationSites';
+import { formatBytes, formatDiff, formatDuration, formatRetainerPath, formatRetainers, formatSummary } from '../presentation';
 
 type Out = (text: string) => void;
 
-const TOP = 25;
+/** Allocation sites listed after sampling (the language server lists 20). */
+const TOP_ALLOCATION_SITES = 15;
 
 export function summarizeCommand(file: string, json: boolean, out: Out): void {
   const summary = summarizeHeapSnapshot(file);
@@ -41,7 +40,7 @@ export function retainersCommand(file: string, className: string, limit: number,
 
 export function retainerPathCommand(file: string, id: number, json: boolean, out: Out): void {
   const path = heapRetainerPath(file, id);
-  out(json ? JSON.stringify(path, null, 2) : formatPath(path));
+  out(json ? JSON.stringify(path, null, 2) : formatRetainerPath(path));
 }
 
 export interface InspectHeapOptions {
@@ -63,7 +62,7 @@ export async function inspectHeapCommand(options: InspectHeapOptions, out: Out, 
     if (options.snapshot) {
       const file = path.resolve(options.snapshot);
       const { usedSize, estimatedPauseMs } = await estimateSnapshot(session);
-      progress(`heap snapshot of ${session.label}: ${formatBytes(usedSize)} in use; the target will be paused for about ${seconds(estimatedPauseMs)} while V8 walks its heap`);
+      progress(`heap snapshot of ${session.label}: ${formatBytes(usedSize)} in use; the target will be paused for about ${formatDuration(estimatedPauseMs)} while V8 walks its heap`);
       let shown = -1;
       const result = await takeHeapSnapshot(session, file, {
         onProgress: ({ done, total, finished }) => {
@@ -72,67 +71,22 @@ export async function inspectHeapCommand(options: InspectHeapOptions, out: Out, 
         },
       });
       const report = { file: result.file, bytes: result.bytes, durationMs: result.durationMs, estimatedPauseMs };
-      out(options.json ? JSON.stringify(report, null, 2) : `wrote ${result.file} (${formatBytes(result.bytes)}) in ${seconds(result.durationMs)}`);
+      out(options.json ? JSON.stringify(report, null, 2) : `wrote ${result.file} (${formatBytes(result.bytes)}) in ${formatDuration(result.durationMs)}`);
       return;
     }
     progress(`sampling allocations of ${session.label} for ${options.sampleS} s`);
     const profile = await sampleAllocations(session, options.sampleS * 1000);
     const file = path.resolve(options.profileFile);
     await saveHeapProfile(profile, file);
-    const resolver = new SourceMapResolver();
-    const sites = await Promise.all(
-      topAllocationSites(profile, 15).map(async (site) => {
-        const location = site.url ? await resolver.resolve({ url: site.url, lineNumber: site.line - 1, columnNumber: site.column - 1 }) : undefined;
-        return { ...site, source: location ? { path: location.path, line: location.line, column: location.column, mapped: location.mapped } : null };
-      }),
-    );
+    const sites = await sourceMappedAllocationSites(profile, TOP_ALLOCATION_SITES);
     if (options.json) out(JSON.stringify({ profile: file, sites }, null, 2));
     else {
-      const lines = sites.map((site) => `${kb(site.bytes).padStart(10)}  ${site.functionName || '(anonymous)'}  ${site.source ? `${site.source.path}:${site.source.line}:${site.source.column}` : '(native)'}`);
+      const lines = sites.map((site) => `${formatBytes(site.bytes).padStart(10)}  ${site.functionName}  ${site.path ? `${site.path}:${site.line}:${site.column}` : '(native)'}`);
       out([`live bytes sampled by allocating function (saved ${file}; open it in Chrome DevTools or VS Code):`, ...lines].join('\n'));
     }
   } finally {
     session.close();
   }
-}
-
-export function formatSummary(summary: HeapSummary): string {
-  const rows = summary.constructors.slice(0, TOP).map((c) => `${kb(c.retainedSize).padStart(12)} ${kb(c.selfSize).padStart(12)} ${String(c.count).padStart(9)}  ${c.name}`);
-  return [
-    `${summary.nodeCount} objects, ${summary.edgeCount} references, ${formatBytes(summary.totalSize)} in total`,
-    `${'retained'.padStart(12)} ${'self'.padStart(12)} ${'count'.padStart(9)}  constructor`,
-    ...rows,
-    summary.constructors.length > TOP ? `… ${summary.constructors.length - TOP} more (--json lists all)` : '',
-  ].filter(Boolean).join('\n');
-}
-
-export function formatDiff(diff: HeapDiff): string {
-  const sign = (n: number) => (n > 0 ? `+${n}` : String(n));
-  const rows = diff.constructors.slice(0, TOP).map((c) => `${sign(c.deltaCount).padStart(9)} ${String(c.newCount).padStart(8)} ${String(c.deletedCount).padStart(8)} ${kb(c.sizeDelta).padStart(12)}  ${c.name}`);
-  return [
-    `${diff.before.nodeCount} → ${diff.after.nodeCount} objects, ${formatBytes(diff.before.totalSize)} → ${formatBytes(diff.after.totalSize)}`,
-    `${'# delta'.padStart(9)} ${'# new'.padStart(8)} ${'# deleted'.padStart(8)} ${'size delta'.padStart(12)}  constructor`,
-    ...rows,
-    diff.constructors.length > TOP ? `… ${diff.constructors.length - TOP} more (--json lists all)` : '',
-  ].filter(Boolean).join('\n');
-}
-
-export function formatRetainers(retainers: HeapRetainers): string {
-  if (retainers.count === 0) return `no objects of class "${retainers.className}" in the snapshot`;
-  const paths = retainers.paths.map(formatPath);
-  return [`${retainers.count} objects of class "${retainers.className}"; shortest retainer paths of the ${retainers.paths.length} retaining the most:`, ...paths].join('\n');
-}
-
-function formatPath(path: RetainerPath): string {
-  return `${path.target.className} @${path.target.id} retains ${kb(path.target.retainedSize)}:\n  ${path.steps.length > 0 ? path.text : '(not reachable from the GC roots)'}`;
-}
-
-function kb(bytes: number): string {
-  return `${(bytes / 1024).toFixed(1)} kB`;
-}
-
-function seconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 export const HEAP_USAGE = `  heap --inspect TARGET [--sample S] [--out FILE.heapprofile] [--snapshot FILE] [--json]

@@ -1,11 +1,12 @@
 /** The `leak-inspector` command line. */
 import { parseArgs } from 'node:util';
-import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
+import { buildAgentConfig, keyList } from '../engine/agentConfig';
 import type { AgentConfig } from '../protocol/agentSnapshot';
 import { checkCommand } from './checkCommand';
 import { runDemo } from './demo';
 import { HEAP_USAGE, heapMain } from './heapCommand';
-import { printSavedSnapshot, snapshotCommand } from './snapshotCommand';
+import { promisesMain } from './promisesCommand';
+import { printSavedReport, snapshotCommand } from './snapshotCommand';
 import { watchCommand } from './watchCommand';
 
 const USAGE = `usage: leak-inspector <command> [options]
@@ -13,15 +14,15 @@ const USAGE = `usage: leak-inspector <command> [options]
 commands:
   snapshot --inspect TARGET [--json] [--watch S] [--interval S] [--promises]
         [--context-keys K,…] [--owner-keys K,…] [--allow-remote HOST]
-      live async resources of a running Node process grouped by creation site, with leak
-      scores. TARGET is host:port, a ws:// inspector URL, or pid:N (the inspector is switched
+      the ranked leak suspects of a running Node process, then its live async resources
+      grouped by creation site. --json prints the report document. TARGET is host:port, a ws:// inspector URL, or pid:N (the inspector is switched
       on if it is off). --watch S keeps snapshotting for S seconds (growth needs several).
       --promises tracks pending promises all the time (default: sampled in short windows,
       because promise hooks slow every await). --context-keys a,b,c chooses the
       AsyncLocalStorage store fields reported (default playerId,roomId,protocol) and
       --owner-keys the ones that identify an owner (default playerId,roomId).
   snapshot --from FILE [--json]
-      print a saved --json snapshot (e.g. a watch dump) again.
+      print a saved report (snapshot/check --json, a watch dump, a VS Code export) again.
   check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--json] [--promises]
         [--context-keys K,…] [--owner-keys K,…] -- COMMAND [ARGS…]
       snapshot, run COMMAND (e.g. a bot scenario), wait S seconds (default 2), snapshot again;
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       if (values.from !== undefined) {
-        await printSavedSnapshot(values.from, values.json, (text) => console.log(text));
+        await printSavedReport(values.from, values.json, (text) => console.log(text));
         return 0;
       }
       if (!values.inspect) throw new Error(`snapshot needs --inspect TARGET\n\n${USAGE}`);
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
           intervalS: positive(values.interval, 'interval'),
           allowRemoteHosts: values['allow-remote'],
           agent: agentOptions(values),
+          promiseTracking: values.promises ? 'always' : 'sampled',
         },
         (text) => console.log(text),
       );
@@ -112,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
           json: values.json,
           allowRemoteHosts: values['allow-remote'],
           agent: agentOptions(values),
+          promiseTracking: values.promises ? 'always' : 'sampled',
         },
         (text) => console.log(text),
       );
@@ -159,11 +162,13 @@ async function main(argv: string[]): Promise<number> {
           timelineFile: values.timeline,
           allowRemoteHosts: values['allow-remote'],
           agent: agentOptions(values),
+          promiseTracking: values.promises ? 'always' : 'sampled',
         },
         (line) => console.error(`${new Date().toISOString()} ${line}`),
       );
     }
     case 'heap':
+      if (rest[0] === 'promises') return promisesMain(rest.slice(1), (text) => console.log(text), (text) => console.error(text));
       return heapMain(rest, (text) => console.log(text), (text) => console.error(text));
     case undefined:
     case 'help':
@@ -178,11 +183,11 @@ async function main(argv: string[]): Promise<number> {
 
 /** Agent settings from the shared flags: --promises, --context-keys, --owner-keys. */
 function agentOptions(values: { promises?: boolean; 'context-keys'?: string; 'owner-keys'?: string }): Partial<AgentConfig> {
-  const list = (raw: string) => raw.split(',').map((key) => key.trim()).filter(Boolean);
-  const options: Partial<AgentConfig> = values.promises ? { ...TRACK_ALL_PROMISES } : {};
-  if (values['context-keys'] !== undefined) options.contextKeys = list(values['context-keys']);
-  if (values['owner-keys'] !== undefined) options.ownerKeys = list(values['owner-keys']);
-  return options;
+  return buildAgentConfig({
+    promiseTracking: values.promises ? 'always' : 'sampled',
+    contextKeys: values['context-keys'] === undefined ? undefined : keyList(values['context-keys']),
+    ownerKeys: values['owner-keys'] === undefined ? undefined : keyList(values['owner-keys']),
+  });
 }
 
 function nonNegative(raw: string, name: string): number {

@@ -1,13 +1,16 @@
 /**
  * `leak-inspector snapshot --inspect <host:port|ws-url|pid:N> [--json] [--watch S --interval S]`
- * The goroutine dump of Node: live async resources grouped by creation site, scored.
- * `snapshot --from FILE` prints a saved `--json` document (e.g. a `watch` dump) again.
+ * The goroutine dump of Node: the ranked suspects, then every thread's live async resources
+ * grouped by creation site. `--json` prints the report document (src/protocol/report.ts);
+ * `snapshot --from FILE` reads one back (from the CLI, `watch` or VS Code) and prints it again.
  */
 import { readFile } from 'node:fs/promises';
-import { formatSnapshotText, toJsonOutput } from '../analysis';
+import type { PromiseTracking } from '../engine/agentConfig';
 import { InspectorSession } from '../engine/inspectorSession';
+import { formatSnapshotText, formatSuspectsText } from '../presentation';
 import type { AgentConfig } from '../protocol/agentSnapshot';
-import type { AsyncSnapshotJson, AsyncSnapshotReport } from '../protocol/asyncSnapshot';
+import type { InspectionReport } from '../protocol/report';
+import { buildReport, parseReport } from '../report';
 
 export interface SnapshotCommandOptions {
   target: string;
@@ -17,6 +20,7 @@ export interface SnapshotCommandOptions {
   intervalS: number;
   allowRemoteHosts: string[];
   agent: Partial<AgentConfig>;
+  promiseTracking: PromiseTracking;
 }
 
 export async function snapshotCommand(options: SnapshotCommandOptions, out: (text: string) => void): Promise<void> {
@@ -26,12 +30,13 @@ export async function snapshotCommand(options: SnapshotCommandOptions, out: (tex
   try {
     const deadline = Date.now() + (options.watchS ?? 0) * 1000;
     for (;;) {
-      const reports = await session.snapshot();
+      const threads = await session.snapshot();
+      const report = buildReport({ threads, target: { address: options.target }, producer: 'cli', sampling: { promiseTracking: options.promiseTracking } });
       const last = Date.now() + options.intervalS * 1000 > deadline;
       // With --watch, text mode prints every snapshot; JSON prints the final one only.
-      if (!options.json) out(reports.map((report) => formatSnapshotText(report, { root: process.cwd() })).join('\n'));
+      if (!options.json) out(reportText(report));
       if (last) {
-        if (options.json) out(JSON.stringify(snapshotJson(reports), null, 2));
+        if (options.json) out(JSON.stringify(report, null, 2));
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, options.intervalS * 1000));
@@ -42,16 +47,14 @@ export async function snapshotCommand(options: SnapshotCommandOptions, out: (tex
   }
 }
 
-/** Reads a saved `--json` document and prints it as the live command would. */
-export async function printSavedSnapshot(file: string, json: boolean, out: (text: string) => void): Promise<void> {
-  const document = JSON.parse(await readFile(file, 'utf8')) as Partial<AsyncSnapshotJson> & { threads?: AsyncSnapshotJson[] };
-  if (document.schemaVersion !== 1 || !Array.isArray(document.sites)) throw new Error(`${file} is not a snapshot --json document (schemaVersion 1 with sites)`);
-  const reports = [document as AsyncSnapshotJson, ...(document.threads ?? [])];
-  out(json ? JSON.stringify(document, null, 2) : reports.map((report) => formatSnapshotText(report, { root: process.cwd() })).join('\n'));
+/** Reads a saved report (or a schemaVersion 1 document, converted) and prints it as the live command would. */
+export async function printSavedReport(file: string, json: boolean, out: (text: string) => void): Promise<void> {
+  const report = parseReport(await readFile(file, 'utf8'), file);
+  out(json ? JSON.stringify(report, null, 2) : reportText(report));
 }
 
-/** `{ "sites": [...] }` of the main thread, with worker threads' reports under `threads`. */
-export function snapshotJson(reports: AsyncSnapshotReport[]): object {
-  const [main, ...workers] = reports;
-  return { ...toJsonOutput(main), threads: workers.map(toJsonOutput) };
+/** The ranked suspects of every kind first, then each thread's sites as a goroutine dump. */
+export function reportText(report: InspectionReport): string {
+  const root = process.cwd();
+  return [formatSuspectsText(report, { root }), ...report.threads.map((thread) => formatSnapshotText(thread, { root }))].join('\n');
 }

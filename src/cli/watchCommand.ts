@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { PromiseTracking } from '../engine/agentConfig';
 import type { AgentConfig } from '../protocol/agentSnapshot';
 import { parseMetricsAddress } from '../watch/exporter';
 import type { RuleOptions } from '../watch/rules';
@@ -24,6 +25,7 @@ export interface WatchCommandOptions {
   timelineFile?: string;
   allowRemoteHosts: string[];
   agent: Partial<AgentConfig>;
+  promiseTracking: PromiseTracking;
 }
 
 /** The rule `--dump-dir` uses when no rule flag is given: a high leak score. */
@@ -44,7 +46,7 @@ export async function watchCommand(options: WatchCommandOptions, log: (line: str
     topSites: options.topSites,
     rules,
     dumps: options.dumpDir
-      ? { dir: path.resolve(options.dumpDir), cooldownS: options.dumpCooldownS, profileS: options.profileS, allowHeapSnapshot: options.allowHeapSnapshot, minFreeBytes: options.minFreeMb * 1024 * 1024 }
+      ? { dir: path.resolve(options.dumpDir), cooldownS: options.dumpCooldownS, profileS: options.profileS, allowHeapSnapshot: options.allowHeapSnapshot, minFreeBytes: options.minFreeMb * 1024 * 1024, sampling: { promiseTracking: options.promiseTracking } }
       : undefined,
     timelineFile: options.timelineFile === undefined ? undefined : path.resolve(options.timelineFile),
     attachOptions: { allowRemoteHosts: options.allowRemoteHosts, agent: options.agent },

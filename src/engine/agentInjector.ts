@@ -8,7 +8,7 @@ import type { CdpSession } from '../cdp';
 import { builtFile } from '../common/packageRoot';
 import type { InstallReply } from '../agent/agent';
 import { AGENT_SCRIPT_URL } from '../agent/stacks';
-import type { AgentConfig, AgentSnapshot, TimelineRead } from '../protocol/agentSnapshot';
+import type { AgentConfig, AgentListenerCensus, AgentSnapshot, TimelineRead } from '../protocol/agentSnapshot';
 
 const AGENT = "globalThis[Symbol.for('leak-inspector.agent')]";
 /** CDP object group for the remote objects one step needs (timer internals, callbacks), released after it. */
@@ -85,6 +85,11 @@ export class AgentInjector {
     return (await this.evaluate(`${AGENT}.timeline(${this.lease})`, true)) as TimelineRead;
   }
 
+  /** An expression for the `callbacks` array of our last snapshot, in the target (see `AgentSite.callbackSamples`). */
+  get callbacksExpression(): string {
+    return `${AGENT}.callbacksOf(${this.lease})`;
+  }
+
   /** Where the callbacks of our last snapshot's stackless sites are defined. */
   async callbackLocations(indexes: readonly number[]): Promise<Map<number, ScriptLocation>> {
     const locations = new Map<number, ScriptLocation>();
@@ -99,6 +104,38 @@ export class AgentInjector {
       await this.releaseObjects();
     }
     return locations;
+  }
+
+  /**
+   * Entry `index` of our last snapshot's objects (callbacks, listeners, emitters) as a remote
+   * object in OBJECT_GROUP; `releaseSnapshotObjects` lets go of it.
+   */
+  async snapshotObject(index: number): Promise<string | undefined> {
+    const { result } = await this.session.send('Runtime.evaluate', { expression: `${AGENT}.callbacksOf(${this.lease})[${index}]`, objectGroup: OBJECT_GROUP });
+    return result.objectId;
+  }
+
+  releaseSnapshotObjects(): Promise<void> {
+    return this.releaseObjects();
+  }
+
+  /** Hands the agent emitters found by a heap scan (a remote array); returns how many it adopted. */
+  async adoptEmitters(arrayObjectId: string): Promise<number> {
+    const holder = await this.session.send('Runtime.evaluate', { expression: AGENT, objectGroup: OBJECT_GROUP });
+    if (!holder.result.objectId) return 0;
+    const { result, exceptionDetails } = await this.session.send('Runtime.callFunctionOn', {
+      objectId: holder.result.objectId,
+      functionDeclaration: 'function (list) { return this.agent && this.agent.adoptEmitters ? this.agent.adoptEmitters(list) : 0; }',
+      arguments: [{ objectId: arrayObjectId }],
+      returnByValue: true,
+    });
+    if (exceptionDetails) throw new Error(`agent call failed in ${this.session.label}: ${describeException(exceptionDetails)}`);
+    return result.value as number;
+  }
+
+  /** The agent's listener census state (when it was handed the scan); undefined for an older agent. */
+  async listenerStatus(): Promise<AgentListenerCensus | undefined> {
+    return (await this.evaluate(`${AGENT}?.agent?.listenerStatus?.()`, true)) as AgentListenerCensus | undefined;
   }
 
   /**

@@ -12,6 +12,7 @@ import { scoreHeapGrowth } from '../analysis';
 import { runHeapAnalysisInWorker, takeHeapSnapshot, type SnapshotProgress } from '../heap';
 import type { HeapConstructorDiff, HeapGrowthReport, HeapGrowthSite, RetainerPath } from '../protocol/heap';
 import { isUserFrame } from '../sourcemap';
+import { holderGrowthSuspects } from './holderGrowth';
 import type { InspectorSession } from './inspectorSession';
 
 /**
@@ -27,6 +28,8 @@ export interface HeapGrowthOptions {
   minGrowth?: number;
   /** Retainer paths are looked up for this many classes, the most grown first (default 5). */
   maxSites?: number;
+  /** Also report growth by holder (containers, listeners, promise reactions) as `suspects` (default true). */
+  holders?: boolean;
   onProgress?: (phase: 'before' | 'after', progress: SnapshotProgress) => void;
   signal?: AbortSignal;
 }
@@ -76,7 +79,12 @@ export class HeapGrowthProbe {
       sites.push({ className: name, newCount, deletedCount, deltaCount, sizeDelta, location, retainerPath, score, severity, factors });
     }
     sites.sort((a, b) => b.score - a.score || b.deltaCount - a.deltaCount);
-    return { before: this.beforeFile, after: this.afterFile, heapGrowthBytes: diff.after.totalSize - diff.before.totalSize, sites };
+    const report: HeapGrowthReport = { before: this.beforeFile, after: this.afterFile, heapGrowthBytes: diff.after.totalSize - diff.before.totalSize, sites };
+    if (this.options.holders !== false) {
+      const growth = await runHeapAnalysisInWorker({ kind: 'holders', before: this.beforeFile, after: this.afterFile }, { signal });
+      report.suspects = await holderGrowthSuspects(growth, this.session);
+    }
+    return report;
   }
 
   /** Removes the snapshots when they went to a temporary folder of ours. */

@@ -9,6 +9,8 @@ import type { AgentConfig } from '../protocol/agentSnapshot';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { SourceMapResolver, type GeneratedFrame, type ResolvedLocation } from '../sourcemap';
 import { AgentInjector, DEFAULT_AGENT_CONFIG } from './agentInjector';
+import { ListenerCensus, type ListenerCensusOptions, type ListenerScanResult } from './listenerCensus';
+import { scanClosures } from './closureEvidence';
 import { ScriptUrls } from './scriptUrls';
 
 export interface InspectorOptions extends AttachOptions {
@@ -17,6 +19,8 @@ export interface InspectorOptions extends AttachOptions {
   pathMapping?: Record<string, string>;
   /** Inspect worker threads too (default true). */
   workers?: boolean;
+  /** The listener census's scan for emitters from before the attach (once per attach by default) and its announcement. */
+  listeners?: ListenerCensusOptions;
 }
 
 /** A position in a loaded script, as V8 reports it (0-based line and column). */
@@ -31,29 +35,38 @@ class ThreadInspector {
   readonly agent: AgentInjector;
   readonly history = new SiteHistory();
   private readonly scripts: ScriptUrls;
+  readonly listeners: ListenerCensus;
 
   constructor(
     readonly session: CdpSession,
     private readonly resolver: SourceMapResolver,
+    listenerOptions?: ListenerCensusOptions,
   ) {
     this.agent = new AgentInjector(session);
     this.scripts = new ScriptUrls(session);
+    this.listeners = new ListenerCensus(session, this.agent, resolver, (indexes) => this.callbackFrames(indexes), listenerOptions);
   }
 
   async snapshot(): Promise<AsyncSnapshotReport> {
+    await this.listeners.beforeSnapshot();
     const raw = await this.agent.snapshot();
     const callbackIndexes = raw.sites.flatMap((site) => (site.callbackIndex === undefined ? [] : [site.callbackIndex]));
     const callbackFrames = await this.callbackFrames(callbackIndexes);
+    // Ownerless timers (created before the attach): what their closures hold is owner evidence.
+    const closures = await scanClosures(this.session, this.agent.callbacksExpression, raw.sites);
     const sites: ResolvedSite[] = await Promise.all(
       raw.sites.map(async (site) => {
         const resolvedStack = await this.resolver.resolveStack(site.frames.map(toGeneratedFrame));
         const callbackFrame = site.callbackIndex === undefined ? undefined : callbackFrames.get(site.callbackIndex);
         const callbackLocation: ResolvedLocation | undefined = callbackFrame ? await this.resolver.resolve(callbackFrame) : undefined;
-        return { ...site, resolvedStack, callbackLocation };
+        return { ...site, resolvedStack, callbackLocation, closures: closures.bySite.get(site.id) };
       }),
     );
-    const resolved: ResolvedAgentSnapshot = { ...raw, sites };
-    return analyzeSnapshot(resolved, { history: this.history, label: this.session.label });
+    const closureScan = { sites: closures.sites, functions: closures.functions, ms: closures.ms };
+    const resolved: ResolvedAgentSnapshot = { ...raw, sites, closureScan };
+    const report = analyzeSnapshot(resolved, { history: this.history, label: this.session.label });
+    if (raw.listeners) report.listenerSuspects = await this.listeners.suspects(raw);
+    return report;
   }
 
   /** V8 script positions (0-based) → original source locations, in order; undefined for unknown scripts. */
@@ -89,13 +102,14 @@ export class InspectorSession {
     readonly connection: CdpConnection,
     private readonly config: AgentConfig,
     private readonly resolver: SourceMapResolver,
+    private readonly listenerOptions?: ListenerCensusOptions,
   ) {}
 
   /** Attaches to `target` (host:port, ws:// URL or pid:N) and installs the agent everywhere. */
   static async attach(target: string, options: InspectorOptions = {}): Promise<InspectorSession> {
     const connection = await attach(target, options);
     const config = { ...DEFAULT_AGENT_CONFIG, ...options.agent };
-    const session = new InspectorSession(connection, config, new SourceMapResolver({ pathMapping: options.pathMapping }));
+    const session = new InspectorSession(connection, config, new SourceMapResolver({ pathMapping: options.pathMapping }), options.listeners);
     try {
       await session.addThread(connection);
       if (options.workers !== false) {
@@ -127,6 +141,16 @@ export class InspectorSession {
   /** Script positions in the main thread (e.g. constructors named by a heap snapshot) → original sources. */
   resolveScriptPositions(positions: ScriptPosition[]): Promise<Array<ResolvedLocation | undefined>> {
     return this.threads[0].resolveScriptPositions(positions);
+  }
+
+  /**
+   * On request: scans every thread's heap again for emitters with listeners the agent does not
+   * know (a heap walk that pauses each thread; see `ListenerCensus.scan`).
+   */
+  async scanListeners(): Promise<ListenerScanResult[]> {
+    const results: ListenerScanResult[] = [];
+    for (const thread of this.threads) if (!thread.session.isClosed) results.push(await thread.listeners.scan());
+    return results;
   }
 
   /** One report per thread: the main thread first, then each worker. */
@@ -165,7 +189,7 @@ export class InspectorSession {
   }
 
   private async addThread(session: CdpSession): Promise<void> {
-    const thread = new ThreadInspector(session, this.resolver);
+    const thread = new ThreadInspector(session, this.resolver, this.listenerOptions);
     await thread.agent.install(this.config);
     this.threads.push(thread);
   }

@@ -4,10 +4,9 @@
  * change (each snapshot) and for each editor that becomes visible; detaching clears them.
  */
 import * as vscode from 'vscode';
-import { formatDuration } from '../analysis/duration';
 import type { Severity } from '../protocol/asyncSnapshot';
 import type { Suspect } from '../protocol/lsp';
-import { typeName } from '../server/siteText';
+import { siteHint } from '../presentation';
 import { annotationMinScore } from './settings';
 import type { StateStore } from './stateStore';
 
@@ -60,7 +59,7 @@ export class LeakDecorations implements vscode.Disposable {
 /** The language server's hover already explains the line, so the decoration carries no hover of its own. */
 function decoration(document: vscode.TextDocument, { site }: Suspect): vscode.DecorationOptions {
   const line = Math.min(document.lineCount - 1, Math.max(0, (site.location?.line ?? 1) - 1));
-  const text = `${site.count} live ${typeName(site.type, site.count)} · oldest ${formatDuration(site.oldestAgeMs)} · score ${site.score}`;
+  const text = siteHint(site);
   return {
     range: document.lineAt(line).range,
     renderOptions: { after: { contentText: `  ⟵ ${text}` } },

@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { errorMessage } from '../common/errors';
 import { packFlameGraph } from '../flame/pack';
 import { flameGraphHtml } from '../flame/webviewHtml';
 import {
@@ -124,7 +125,7 @@ export class FlameGraphPanel {
       return;
     }
     void this.handle(message).catch((error: unknown) =>
-      vscode.window.showErrorMessage(`Leak Inspector: ${error instanceof Error ? error.message : String(error)}`),
+      vscode.window.showErrorMessage(`Leak Inspector: ${errorMessage(error)}`),
     );
   }
 
@@ -162,7 +163,7 @@ export class FlameGraphPanel {
       this.post({ type: 'setData', data: packFlameGraph(data) });
     } catch (error) {
       if (generation !== this.generation) return;
-      this.post({ type: 'error', mode, message: error instanceof Error ? error.message : String(error) });
+      this.post({ type: 'error', mode, message: errorMessage(error) });
     }
   }
 

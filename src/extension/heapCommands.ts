@@ -21,7 +21,7 @@ import {
 } from '../protocol/lsp';
 import type { StateStore } from './stateStore';
 import { pickTarget } from './targetPicker';
-import { formatBytes } from '../analysis/bytes';
+import { formatBytes } from '../presentation';
 
 export interface HeapSnapshotOptions {
   targetId?: string;

@@ -6,6 +6,8 @@ export const EMPTY_STATE: LeakInspectorState = { targets: [], suspects: [], auto
 
 export class StateStore implements vscode.Disposable {
   private current: LeakInspectorState = EMPTY_STATE;
+  /** Targets whose capability warnings were already shown (once per target, not per snapshot). */
+  private readonly warned = new Set<string>();
   private readonly emitter = new vscode.EventEmitter<LeakInspectorState>();
   readonly onDidChange = this.emitter.event;
 
@@ -18,6 +20,11 @@ export class StateStore implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'leakInspector.attached', state.targets.length > 0);
     void vscode.commands.executeCommand('setContext', 'leakInspector.autoRefresh', state.autoRefresh.enabled);
     this.emitter.fire(state);
+    for (const target of state.targets) {
+      if (!target.warnings?.length || this.warned.has(target.id)) continue;
+      this.warned.add(target.id);
+      void vscode.window.showWarningMessage(`Leak Inspector: ${target.label}: ${target.warnings.map((warning) => warning.message).join(' ')}`);
+    }
   }
 
   target(targetId: string): TargetState | undefined {

@@ -9,6 +9,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { CdpSession, Disposable } from '../cdp';
+import { errorMessage } from '../common/errors';
 import { heapUsage } from './usage';
 
 export interface SnapshotEstimate {
@@ -216,8 +217,4 @@ class ChunkWriter {
       if (!this.stream.write(chunk)) this.waitingForDrain = true;
     }
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

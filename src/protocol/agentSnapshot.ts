@@ -3,6 +3,7 @@
  * aggregates in the target, so a snapshot's size depends on the number of creation sites, not
  * on the number of live resources.
  */
+import type { CapabilityWarning } from './report';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -23,6 +24,8 @@ export interface AgentConfig {
   promiseDutyCycle: number;
   /** Frames kept per stack. */
   maxFrames: number;
+  /** Listener registration stacks captured per second at most; absent: as `stackBudgetPerSecond`. */
+  listenerBudgetPerSecond?: number;
 }
 
 /** Kinds of async resource the agent tracks; `Timeout` and `Interval` are told apart. */
@@ -66,6 +69,12 @@ export interface AgentSite {
   callbackIndex?: number;
   /** Callback name or source excerpt, for display when nothing better is known. */
   callbackHint?: string;
+  /**
+   * Timer sites with no known owner: indexes in `callbacks` of a few of the site's callbacks
+   * (a random sample, distinct functions), whose closures the engine may inspect for a closed
+   * connection (`[[Scopes]]` over CDP).
+   */
+  callbackSamples?: number[];
   /** Live resources now (an estimate when stacks are sampled: see `sampledCount`). */
   count: number;
   /** Live resources of this site that carry a captured stack. */
@@ -113,9 +122,70 @@ export interface AgentSnapshot {
   liveResources: number;
   /** Live resources by type, exact (not sampled). */
   totalsByType: Partial<Record<ResourceType, number>>;
+  /** Open connections accepted by the process's servers (players, clients); absent from older agents. */
+  openConnections?: number;
   sites: AgentSite[];
   /** How stacks were sampled: 1 means every resource has one. */
   stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
+  /** The listener census (agents from 1.3 on): listeners on known emitters, grouped. */
+  listeners?: AgentListenerGroup[];
+  /** How the census knows its emitters (see `AgentListenerCensus`). */
+  listenerCensus?: AgentListenerCensus;
+  /** `process.version` of the target (agents from 1.2.1 on). */
+  nodeVersion?: string;
+  /** Features that could not work on this target (say so rather than show empty data). */
+  warnings?: CapabilityWarning[];
+}
+
+/**
+ * Live listeners of one kind: on emitters of one label, for one event, registered by the same
+ * stack (sampled registrations) or, without a stack, with the same listener code. Counts are
+ * exact (read from the emitters' own listener lists); owner and ages come from the sampled
+ * registrations only.
+ */
+export interface AgentListenerGroup {
+  /** Stable within one agent installation. */
+  id: string;
+  /** `process`, `AbortSignal`, or the emitter's constructor name (`EventEmitter`, `Socket`…). */
+  emitter: string;
+  emitterKind: 'EventEmitter' | 'EventTarget';
+  /** The event name (a symbol as `Symbol(name)`). */
+  event: string;
+  /** Registering stack (innermost first) of a sampled registration; empty when none was sampled. */
+  frames: RawFrame[];
+  /** Index, in the snapshot's objects (`callbacksOf`), of a representative listener function. */
+  listenerIndex?: number;
+  /** Index, in the snapshot's objects, of the emitter holding the most listeners of this group. */
+  emitterIndex?: number;
+  /** Listener name or source excerpt. */
+  listenerHint?: string;
+  count: number;
+  /** Listeners of the group whose registration was sampled (stack, time, owner). */
+  sampledCount: number;
+  /** Distinct emitters holding the group's listeners, and the most on one of them. */
+  emitters: number;
+  maxPerEmitter: number;
+  /** Registration times (epoch ms) of the sampled listeners; undefined when none was sampled. */
+  oldestRegisteredAt?: number;
+  newestRegisteredAt?: number;
+  /** When the agent first saw the emitter holding the most (the attach for emitters found by the scan). */
+  emitterSeenAt: number;
+  /** That emitter existed before the attach (found by the scan, or `process`). */
+  emitterPreexisting: boolean;
+  /** Sampled listeners whose registering connection closed or whose player/room has no open connection left. */
+  ownerGoneCount: number;
+  ownerKnownCount: number;
+}
+
+export interface AgentListenerCensus {
+  /** Emitters the agent knows (got a listener since the attach, or adopted from a scan). */
+  emitters: number;
+  /** Epoch ms of the last scan for emitters that existed before the attach; undefined before any. */
+  scannedAt?: number;
+  /** Emitters not tracked because the agent's bound was reached. */
+  dropped: number;
+  /** How registration stacks were sampled (as `stackSampling`). */
+  sampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
 }
 
 /**

@@ -4,6 +4,7 @@
  * webview, so everything here is plain JSON data.
  */
 import type { ResourceType } from './agentSnapshot';
+import type { CapabilityWarning, Suspect } from './report';
 
 export type Severity = 'low' | 'medium' | 'high';
 
@@ -58,6 +59,22 @@ export interface SiteGrowth {
   trend: number[];
 }
 
+/**
+ * What the engine saw in the closures of a sample of a site's callbacks (timers with no known
+ * owner, e.g. created before the attach): connections they hold, and whether those are closed.
+ */
+export interface ClosureEvidence {
+  /** Distinct callbacks whose closures were inspected. */
+  sampled: number;
+  /** How many of those hold a closed (or closing) connection, and how many an open one. */
+  closed: number;
+  open: number;
+  /** The connection class most often found, e.g. `WebSocket`, `net.Socket`, `socket.io Socket`. */
+  kind?: string;
+  /** Where in the closure, e.g. `ws`, `session.socket`, `this.socket` (a bound `this`). */
+  path?: string;
+}
+
 export interface SiteReport {
   /** The agent's id: stable while the same agent stays installed. */
   id: string;
@@ -92,6 +109,8 @@ export interface SiteReport {
   recentCreated: number;
   recentEnded: number;
   meanEndedLifetimeMs?: number;
+  /** Closures of sampled callbacks, when the engine inspected them (see `ClosureEvidence`). */
+  closures?: ClosureEvidence;
 }
 
 export interface AsyncSnapshotReport {
@@ -106,11 +125,19 @@ export interface AsyncSnapshotReport {
   /** By score, highest first, then by count. */
   sites: SiteReport[];
   summary: Record<Severity, number>;
-}
-
-/** The CLI's `--json` document: the report plus a schema version for scripts that parse it. */
-export interface AsyncSnapshotJson extends AsyncSnapshotReport {
-  schemaVersion: 1;
+  /**
+   * Listener census of this thread as `listener` suspects, highest score first (agents from 1.3
+   * on; absent otherwise). Not counted in `summary`, which covers `sites`.
+   */
+  listenerSuspects?: Suspect[];
+  /** `process.version` of the target, when the agent reported it. */
+  nodeVersion?: string;
+  /** Open connections accepted by the target's servers, when the agent reported them. */
+  openConnections?: number;
+  /** The engine's look into callbacks' closures for this snapshot: how many, and its wall time. */
+  closureScan?: { sites: number; functions: number; ms: number };
+  /** Features that could not work on this thread (from the agent), said out loud. */
+  warnings?: CapabilityWarning[];
 }
 
 export interface SiteDelta {

@@ -6,6 +6,7 @@
  * The webview is untrusted input: every message it posts goes through `parseWebviewMessage`,
  * which returns undefined for anything malformed.
  */
+import { isRecord } from '../common/guards';
 
 /**
  * - `async`: live async resources by creation stack (width = count).
@@ -179,10 +180,6 @@ function parseExport(value: Record<string, unknown>): WebviewMessage | undefined
 
 export function isMode(value: unknown): value is FlameMode {
   return typeof value === 'string' && (FLAME_MODES as readonly string[]).includes(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function hasOnlyKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {

@@ -1,3 +1,5 @@
+import type { Suspect } from './report';
+
 /**
  * Heap analysis results shared by the analyser, the command line, the language server and the
  * views. Plain data only (no Node imports): it crosses worker and process boundaries as JSON.
@@ -105,9 +107,15 @@ export type HeapAnalysisRequest =
   | { kind: 'summary'; file: string }
   | { kind: 'diff'; before: string; after: string }
   | { kind: 'retainers'; file: string; className: string; limit: number }
-  | { kind: 'path'; file: string; id: number };
+  | { kind: 'path'; file: string; id: number }
+  | { kind: 'holders'; before: string; after: string; minAdded?: number }
+  | { kind: 'promises'; file: string; probe?: PendingPromiseProbe };
 
-export type HeapAnalysisResult<R extends HeapAnalysisRequest> = R extends { kind: 'summary' }
+export type HeapAnalysisResult<R extends HeapAnalysisRequest> = R extends { kind: 'promises' }
+  ? PromiseHeapAnalysis
+  : R extends { kind: 'holders' }
+  ? HolderGrowth
+  : R extends { kind: 'summary' }
   ? HeapSummary
   : R extends { kind: 'diff' }
     ? HeapDiff
@@ -141,4 +149,182 @@ export interface HeapGrowthReport {
   heapGrowthBytes: number;
   /** Highest score first. */
   sites: HeapGrowthSite[];
+  /** Growth by holder (containers, listeners, promise reactions) as ranked suspects, highest score first. */
+  suspects?: Suspect[];
+}
+
+/**
+ * One hop from a grown container (or an emitter, or a promise) up toward the GC roots: `from`
+ * holds the next object down through `edgeLabel`. Internal hops (hash tables, property and
+ * element stores) are skipped, so the hops read as a user would write the access.
+ */
+export interface HolderHop {
+  from: HeapObjectRef;
+  edgeType: HeapEdgeType;
+  edgeName: string;
+  /** `->rooms` (a closure or module variable), `.subscriptions`, `["room-1"]` (a Map value), `[3]`. */
+  edgeLabel: string;
+  /** For a `->variable`: a function that closes over that scope; its script and line locate the declaration. */
+  scopeFunction?: HeapObjectRef;
+  /** True for the property of the global object (`globalThis.x`, `process`). */
+  global?: boolean;
+  /** True when this hop is the agent's own global (`Symbol.for('leak-inspector.agent')`): never the user's. */
+  agent?: boolean;
+}
+
+/** What a group of entries is: a class (`{id, socket, joinedAt}`, `Socket`) or closures of one function. */
+export interface HeapEntryKind {
+  className: string;
+  /** Entries of this kind that are new in the second snapshot. */
+  count: number;
+  /** A closure's function (`functionName`), or the constructor of an object made by one. */
+  location?: HeapScriptLocation;
+  functionName?: string;
+  /** Retained bytes of these new entries. */
+  bytes: number;
+}
+
+/** A Map, Set, array or dictionary object that holds more entries in the second snapshot. */
+export interface GrownContainer {
+  kind: 'Map' | 'Set' | 'Array' | 'Object';
+  /** The container in the second snapshot (its heap id is the same in both). */
+  container: HeapObjectRef;
+  beforeCount: number;
+  afterCount: number;
+  /** Entries whose objects are new in the second snapshot (entries added, even if others left). */
+  newEntries: number;
+  /** Retained bytes of the new entries (what freeing them would give back). */
+  addedBytes: number;
+  /** Kinds of the new entries, most first (a few). */
+  entryKinds: HeapEntryKind[];
+  /** From the container toward the roots, bounded; `holder[0].from` holds the container. */
+  holder: HolderHop[];
+  /** New entries that keep a closed connection (a net.Socket without its handle, `destroyed: true`, an engine.io socket `closed`). */
+  ownerGone: number;
+}
+
+/** Listeners of one function on one event of one emitter. */
+export interface ListenerGroup {
+  emitter: HeapObjectRef;
+  emitterKind: 'EventEmitter' | 'EventTarget' | 'AbortSignal';
+  event: string;
+  /** The listener function (for `once`, the wrapped one). */
+  listener: { name: string; location?: HeapScriptLocation };
+  beforeCount: number;
+  afterCount: number;
+  /** Listeners whose function objects are new in the second snapshot. */
+  newListeners: number;
+  /** Retained bytes of all listeners of the group, and of the new ones. */
+  retainedBytes: number;
+  addedBytes: number;
+  /** From the emitter toward the roots. */
+  holder: HolderHop[];
+  ownerGone: number;
+}
+
+/** A promise pending in both snapshots whose reaction list grew. */
+export interface GrownReactions {
+  promise: HeapObjectRef;
+  beforeCount: number;
+  afterCount: number;
+  newReactions: number;
+  /** Retained bytes of the new reactions (their handlers and derived promises). */
+  addedBytes: number;
+  /** The handlers of the new reactions, by function (an `await`'s by its async function). */
+  handlers: HeapEntryKind[];
+  holder: HolderHop[];
+}
+
+/** Growth by holder between two heap snapshots of one process (the `holders` analysis). */
+export interface HolderGrowth {
+  containers: GrownContainer[];
+  /** The listener census: groups that grew or hold many listeners. */
+  listeners: ListenerGroup[];
+  reactions: GrownReactions[];
+}
+
+/**
+ * Pending promises the target named just before a heap snapshot (a heap snapshot does not show
+ * a promise's state: one with no reactions looks the same pending or fulfilled with `undefined`).
+ * The target held them in the array `pending` of an object of class `className` during the
+ * snapshot; the analysis drops those references again. `settledIndexes`: entries that had
+ * settled by the time the snapshot was over (so the others were pending throughout).
+ */
+export interface PendingPromiseProbe {
+  className: string;
+  settledIndexes: number[];
+}
+
+/**
+ * What a pending promise is grouped by. V8 records no creation site for a promise, so the
+ * snapshot's best evidence is used, in this order: the async function whose own promise it is
+ * (`async-function`: calling it created the promise), the suspended async function awaiting it
+ * (`awaiter`), a `then`/`catch` handler waiting on it (`handler`), else what holds it (`holder`).
+ */
+export type PromiseSiteKind = 'async-function' | 'awaiter' | 'handler' | 'holder';
+
+export interface PromiseSite {
+  kind: PromiseSiteKind;
+  /** The function's name (`anonymous` when it has none); empty for `holder`. */
+  functionName: string;
+  /** The function's definition in the script (0-based), when the site is a function. */
+  scriptLocation?: HeapScriptLocation;
+  /** The original source (1-based), filled in by the engine from `scriptLocation`. */
+  location?: { path: string; line: number; column: number } | null;
+  /** For `holder`: what holds the promises, as a user reads it (`->pendingChecks → Set`). */
+  holder?: string;
+}
+
+export interface PendingPromiseSiteCount extends PromiseSite {
+  count: number;
+}
+
+/**
+ * Every pending promise in a heap snapshot: exact, including those created before any tool was
+ * attached (the snapshot holds every live object). Not known: a promise's creation stack and
+ * age (V8 keeps neither), and the `await` line a suspended function is at.
+ */
+export interface PendingPromiseCensus {
+  /** Pending promises: those with reactions, plus those the probe named. */
+  total: number;
+  /** Pending with at least one reaction (a `then` or an `await` on them): pending by the snapshot alone. */
+  withReactions: number;
+  /** Whether a probe told the state of the promises without reactions. */
+  probed: boolean;
+  /**
+   * `Promise` objects without reactions not counted as pending: settled with a primitive (or
+   * pending: nothing told, without a probe; created between the probe and the snapshot, rarely).
+   * Never reported stuck.
+   */
+  unknownState: number;
+  /** Largest count first. */
+  sites: PendingPromiseSiteCount[];
+  /** Suspended async functions waiting on a pending promise, by function; largest count first. */
+  awaitingFunctions: Array<{ functionName: string; scriptLocation?: HeapScriptLocation; location?: { path: string; line: number; column: number } | null; count: number }>;
+}
+
+/** Pending promises of one site that nothing able to run can ever settle. */
+export interface StuckPromiseGroup {
+  site: PromiseSite;
+  count: number;
+  /** Bytes freed if these promises (and the suspended functions and handlers only they hold) were gone. */
+  retainedSize: number;
+  /** What holds them, as a user reads it (`->rooms → Set → Object.ready`). */
+  holder: string;
+  /** From the GC roots to the promise of the group retaining the most. */
+  retainerPath: RetainerPath | null;
+  /** Why they can never settle, in terms a user can check. */
+  explanation: string;
+  /** Heap object ids of a few of them (for `heap retainers --id`). */
+  sampleIds: number[];
+}
+
+export interface PromiseHeapAnalysis {
+  census: PendingPromiseCensus;
+  /** Pending promises proven unable to settle, all groups together. */
+  stuckCount: number;
+  /** Most promises first. */
+  stuck: StuckPromiseGroup[];
+  /** Parse time and analysis time after it (ms). */
+  timings: { parseMs: number; analysisMs: number };
 }

@@ -8,9 +8,10 @@
  * graphs) travels through the `leakInspector/…` methods below.
  */
 import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
-import type { AsyncSnapshotJson, AsyncSnapshotReport, SiteReport } from './asyncSnapshot';
+import type { AsyncSnapshotReport, SiteReport } from './asyncSnapshot';
 import type { FlameGraphData, FlameMode } from './flameGraph';
 import type { HeapDiff, HeapRetainers, HeapSummary } from './heap';
+import type { CapabilityWarning, InspectionReport } from './report';
 
 /** URI scheme of sources that exist only inside a source map's `sourcesContent` (read-only). */
 export const SOURCE_SCHEME = 'leak-inspector-source';
@@ -44,7 +45,8 @@ export interface ServerSettings {
 
 // ─── State ────────────────────────────────────────────────────────────────────────────────
 
-export type TargetStatus = 'attached' | 'snapshotting' | 'disconnected';
+/** `report`: a saved report opened with `leakInspector/openReport` (read-only, no process). */
+export type TargetStatus = 'attached' | 'snapshotting' | 'disconnected' | 'report';
 
 export interface ThreadState {
   /** 0 for the main thread. */
@@ -88,6 +90,10 @@ export interface TargetState {
   heapUsage?: HeapUsageReading;
   /** Heap snapshots and allocation profiles taken of this target, newest last. */
   heapFiles: HeapFile[];
+  /** Features that could not work on this target (from its latest snapshot or the saved report). */
+  warnings?: CapabilityWarning[];
+  /** For a saved report (`status: 'report'`): who wrote it, when, and from which file. */
+  savedReport?: { producer: string; createdAt: number; file?: string };
 }
 
 /** A site worth looking at, ranked over every target and thread. */
@@ -176,16 +182,21 @@ export interface SourceContentParams {
 
 export const SourceContentRequest = new RequestType<SourceContentParams, string, LeakInspectorErrorData>('leakInspector/sourceContent');
 
-/** Everything about one target's latest snapshot as one JSON document (as the CLI's `--json`, per thread). */
-export interface SnapshotExport {
-  schemaVersion: 1;
-  target: string;
-  label: string;
-  exportedAt: number;
-  threads: AsyncSnapshotJson[];
+/** The report document (`src/protocol/report.ts`, as the CLI's `--json`) of one target, or of each. */
+export const ExportSnapshotRequest = new RequestType<TargetParams, InspectionReport[], LeakInspectorErrorData>('leakInspector/exportSnapshot');
+
+/**
+ * Opens a saved report (a file the server can read, or its text) as a read-only target: its
+ * sites get diagnostics, hovers and code lenses, and it is listed in the state like an attached
+ * process (`status: 'report'`), until detached. No process is needed. A file that is not a
+ * report, or of a newer schemaVersion, fails with `data.code` `BAD_REPORT` and says why.
+ */
+export interface OpenReportParams {
+  file?: string;
+  text?: string;
 }
 
-export const ExportSnapshotRequest = new RequestType<TargetParams, SnapshotExport[], LeakInspectorErrorData>('leakInspector/exportSnapshot');
+export const OpenReportRequest = new RequestType<OpenReportParams, TargetState, LeakInspectorErrorData>('leakInspector/openReport');
 
 // ─── Heap ─────────────────────────────────────────────────────────────────────────────────
 
@@ -227,6 +238,8 @@ export interface AllocationSiteInfo {
   column: number;
   /** Live bytes sampled in this function itself. */
   bytes: number;
+  /** False when `path` is the generated script (no source map) or empty (a native function). */
+  mapped?: boolean;
 }
 
 export interface SampleAllocationsResult {

@@ -7,7 +7,7 @@
  * Versioning: `schemaVersion` changes when a reader of the previous version would misread the
  * document (a field changes meaning or type). Adding optional fields does not change it.
  */
-import type { AsyncSnapshotReport, ScoreFactor, Severity, SourceLocation, StackFrame } from './asyncSnapshot';
+import type { AsyncSnapshotReport, ScoreFactor, Severity, SiteDelta, SourceLocation, StackFrame } from './asyncSnapshot';
 
 export const REPORT_SCHEMA_VERSION = 2;
 /** Marks the document as ours, so a random JSON file is refused with a clear message. */
@@ -105,4 +105,17 @@ export interface InspectionReport {
   threads: AsyncSnapshotReport[];
   sampling: ReportSampling;
   warnings: CapabilityWarning[];
+  /** `check` only: its verdict (did the command leave anything behind?). */
+  check?: CheckVerdict;
+}
+
+/** What `check` decided: the sites that grew during its command and did not come back. */
+export interface CheckVerdict {
+  commandExitCode: number;
+  leaked: boolean;
+  settleMs: number;
+  /** Sites that grew by at least the threshold, largest growth first. */
+  grown: SiteDelta[];
+  /** Heap growth in bytes between the two heap snapshots, with `--heap`. */
+  heapGrowthBytes?: number;
 }

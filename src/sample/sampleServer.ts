@@ -21,6 +21,8 @@ export interface SampleServerOptions {
   /** More server flags, e.g. `['--heartbeat-ms', '200']`. */
   serverArgs?: string[];
   startTimeoutMs?: number;
+  /** The Node binary to run the server on (default: the one running this code). */
+  node?: string;
 }
 
 export interface SampleServer {
@@ -77,7 +79,7 @@ export function botArgs(options: BotRunOptions): string[] {
 }
 
 export async function startSampleServer(options: SampleServerOptions): Promise<SampleServer> {
-  const child = spawn(process.execPath, sampleServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.node ?? process.execPath, sampleServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

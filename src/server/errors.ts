@@ -1,6 +1,7 @@
 /** Failures turned into LSP ResponseErrors whose message can be shown to the user as is. */
 import { ResponseError } from 'vscode-languageserver/node';
 import { AttachError } from '../cdp';
+import { errorMessage } from '../common/errors';
 import { HeapSnapshotError } from '../heap';
 import { ErrorCodes, type LeakInspectorErrorData } from '../protocol/lsp';
 
@@ -25,6 +26,5 @@ export function toResponseError(error: unknown): ResponseError<LeakInspectorErro
   if (error instanceof ServerError) return new ResponseError(error.lspCode, error.message, error.data);
   if (error instanceof AttachError) return new ResponseError(ErrorCodes.AttachFailed, error.message, { code: error.code });
   if (error instanceof HeapSnapshotError) return new ResponseError(ErrorCodes.OperationFailed, error.message, { code: `HEAP_SNAPSHOT_${error.reason.toUpperCase()}` });
-  const message = error instanceof Error ? error.message : String(error);
-  return new ResponseError(ErrorCodes.OperationFailed, message, { code: 'FAILED' });
+  return new ResponseError(ErrorCodes.OperationFailed, errorMessage(error), { code: 'FAILED' });
 }

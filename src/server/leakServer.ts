@@ -19,12 +19,12 @@ import {
   HeapSnapshotEstimateRequest,
   HeapSnapshotRequest,
   ListProcessesRequest,
+  OpenReportRequest,
   SampleAllocationsRequest,
   SnapshotRequest,
   SourceContentRequest,
   StateNotification,
   type LeakInspectorState,
-  type SnapshotExport,
 } from '../protocol/lsp';
 import { toResponseError } from './errors';
 import { parseSettings } from './settings';
@@ -132,16 +132,12 @@ export function startLeakServer(connection: Connection): void {
     ExportSnapshotRequest,
     handle(({ targetId }) => {
       const chosen = targetId === undefined ? targets().all() : [targets().get(targetId)];
-      return chosen.map(
-        (target): SnapshotExport => ({
-          schemaVersion: 1,
-          target: target.spec,
-          label: target.label,
-          exportedAt: Date.now(),
-          threads: target.reports().map(({ report }) => ({ schemaVersion: 1, ...report })),
-        }),
-      );
+      return chosen.filter((target) => targetId !== undefined || target.reports().length > 0).map((target) => target.report());
     }),
+  );
+  connection.onRequest(
+    OpenReportRequest,
+    handle(async (params) => (await targets().openReport(params)).state()),
   );
 
   connection.onRequest(

@@ -1,9 +1,9 @@
 /** The server's settings: defaults, and tolerant parsing of what a client sends. */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_AGENT_CONFIG, TRACK_ALL_PROMISES } from '../engine/agentInjector';
-import type { AgentConfig } from '../protocol/agentSnapshot';
+import { DEFAULT_AGENT_CONFIG } from '../engine/agentInjector';
 import type { ServerSettings } from '../protocol/lsp';
+import { isRecord } from '../common/guards';
 
 export const DEFAULT_SETTINGS: ServerSettings = {
   refreshIntervalSeconds: 5,
@@ -39,26 +39,10 @@ export function parseSettings(input: unknown): ServerSettings {
   return settings;
 }
 
-/** The agent configuration these settings ask for. */
-export function agentConfigOf(settings: ServerSettings): Partial<AgentConfig> {
-  const promises: Partial<AgentConfig> =
-    settings.promiseTracking === 'off'
-      ? { promiseBudgetPerSecond: 0 }
-      : settings.promiseTracking === 'always'
-        ? TRACK_ALL_PROMISES
-        : {};
-  // Owner keys must be context keys: the agent only knows the fields it reads.
-  const contextKeys = [...new Set([...settings.contextKeys, ...settings.ownerKeys])];
-  return { stackBudgetPerSecond: settings.stackBudgetPerSecond, contextKeys, ownerKeys: settings.ownerKeys, ...promises };
-}
-
 export function heapDirectoryOf(settings: ServerSettings): string {
   return settings.heapDirectory ?? path.join(os.tmpdir(), `leak-inspector-heap-${process.getuid?.() ?? 'user'}`);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');

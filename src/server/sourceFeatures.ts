@@ -3,7 +3,7 @@ import { DiagnosticSeverity, MarkupKind, type CodeLens, type Diagnostic, type Di
 import type { Severity } from '../protocol/asyncSnapshot';
 import { REVEAL_SITE_COMMAND, type RevealSiteArgs } from '../protocol/lsp';
 import type { LocatedSuspect, SiteIndex } from './siteIndex';
-import { diagnosticMessage, frameText, hoverMarkdown, lensTitle } from './siteText';
+import { diagnosticMessage, frameText, hoverMarkdown, lensTitle } from '../presentation';
 
 export const DIAGNOSTIC_SOURCE = 'Leak Inspector';
 

@@ -8,11 +8,16 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InspectorSession, type InspectorOptions } from '../engine/inspectorSession';
 import { buildAllocationFlameGraph, buildAsyncFlameGraph, diffFlameGraphs } from '../flame';
-import { estimateSnapshot, heapUsage, sampleAllocations, saveHeapProfile, takeHeapSnapshot, topAllocationSites, type SamplingHeapProfile, type SnapshotProgress } from '../heap';
+import { sourceMappedAllocationSites } from '../engine/allocationSites';
+import { estimateSnapshot, heapUsage, sampleAllocations, saveHeapProfile, takeHeapSnapshot, type SamplingHeapProfile, type SnapshotProgress } from '../heap';
 import type { FlameGraphData, FlameMode } from '../protocol/flameGraph';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { ErrorCodes, type AllocationSiteInfo, type HeapFile, type HeapSnapshotEstimate, type HeapUsageReading, type TargetState, type TargetStatus, type ThreadState } from '../protocol/lsp';
 import { SourceMapResolver } from '../sourcemap';
+import { errorMessage } from '../common/errors';
+import type { PromiseTracking } from '../engine/agentConfig';
+import type { InspectionReport } from '../protocol/report';
+import { buildReport, collectWarnings } from '../report';
 import { ServerError } from './errors';
 
 /** Live-resource totals kept for the trend. */
@@ -41,16 +46,20 @@ export class Target {
     private readonly session: InspectorSession,
     private readonly heapDirectory: string,
     private readonly pathMapping: Record<string, string>,
+    private readonly promiseTracking: PromiseTracking,
   ) {}
+
+  /** A live process (a saved report is not). */
+  readonly isLive: boolean = true;
 
   static async attach(
     id: string,
     spec: string,
-    options: InspectorOptions & { heapDirectory: string },
+    options: InspectorOptions & { heapDirectory: string; promiseTracking: PromiseTracking },
     onDisconnected: (reason: string) => void,
   ): Promise<Target> {
     const session = await InspectorSession.attach(spec, options);
-    const target = new Target(id, spec, session, options.heapDirectory, options.pathMapping ?? {});
+    const target = new Target(id, spec, session, options.heapDirectory, options.pathMapping ?? {}, options.promiseTracking);
     const pid = /^pid:(\d+)$/i.exec(spec.trim());
     if (pid) target.pid = Number(pid[1]);
     session.connection.onDisconnected((reason) => {
@@ -90,7 +99,16 @@ export class Target {
     if (this.error !== undefined) state.error = this.error;
     if (this.lastSnapshotAt !== undefined) state.lastSnapshotAt = this.lastSnapshotAt;
     if (this.heap !== undefined) state.heapUsage = this.heap;
+    const warnings = collectWarnings(this.reports().map(({ report }) => report), []);
+    if (warnings.length > 0) state.warnings = warnings;
     return state;
+  }
+
+  /** The report document of the latest snapshot of every thread. */
+  report(): InspectionReport {
+    const threads = this.reports().map(({ report }) => report);
+    if (threads.length === 0) throw nothingYet(`no snapshot of ${this.label} yet`);
+    return buildReport({ threads, target: { address: this.spec, label: this.label }, producer: 'language-server', sampling: { promiseTracking: this.promiseTracking } });
   }
 
   /** Snapshots every thread; a failure is kept in `error` and rethrown. */
@@ -110,7 +128,7 @@ export class Target {
         this.heap = { usedSize, totalSize, takenAt };
         this.error = undefined;
       } catch (error) {
-        this.error = `snapshot failed: ${messageOf(error)}`;
+        this.error = `snapshot failed: ${errorMessage(error)}`;
         throw error;
       } finally {
         if (this.status === 'snapshotting') this.status = 'attached';
@@ -148,18 +166,8 @@ export class Target {
       await saveHeapProfile(profile, file);
       const { size } = await fs.stat(file);
       const heapFile = this.addHeapFile({ kind: 'heapprofile', file, bytes: size, takenAt: Date.now() });
-      const resolver = new SourceMapResolver({ pathMapping: this.pathMapping });
-      try {
-        const topSites = await Promise.all(
-          topAllocationSites(profile, TOP_ALLOCATION_SITES).map(async (site): Promise<AllocationSiteInfo> => {
-            const where = await resolver.resolve({ url: site.url, lineNumber: site.line - 1, columnNumber: site.column - 1, functionName: site.functionName });
-            return { functionName: site.functionName || '(anonymous)', path: where.path, line: where.line, column: where.column, bytes: site.bytes };
-          }),
-        );
-        return { file: heapFile, topSites };
-      } finally {
-        resolver.dispose();
-      }
+      const topSites = await sourceMappedAllocationSites(profile, TOP_ALLOCATION_SITES, this.pathMapping);
+      return { file: heapFile, topSites };
     });
   }
 
@@ -210,10 +218,6 @@ export class Target {
   }
 }
 
-function nothingYet(message: string): ServerError {
+export function nothingYet(message: string): ServerError {
   return new ServerError(ErrorCodes.OperationFailed, { code: 'NO_DATA' }, message);
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

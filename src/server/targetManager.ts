@@ -6,17 +6,21 @@
 import * as fs from 'node:fs';
 import { parseTargetSpec } from '../cdp';
 import { isLoopbackHost, normalizeHost } from '../cdp/hostPolicy';
-import type { AttachParams, LeakInspectorState, ServerSettings, Suspect } from '../protocol/lsp';
+import type { AttachParams, LeakInspectorState, OpenReportParams, ServerSettings, Suspect } from '../protocol/lsp';
 import { ErrorCodes } from '../protocol/lsp';
 import { ServerError, unknownTarget } from './errors';
-import { agentConfigOf, heapDirectoryOf } from './settings';
+import { buildAgentConfig } from '../engine/agentConfig';
+import { heapDirectoryOf } from './settings';
 import { isSourcePath, sourceUri } from './sourceUris';
+import { readFile } from 'node:fs/promises';
+import { parseReport, ReportFormatError } from '../report';
+import { SavedReport, type InspectedTarget } from './savedReport';
 import { Target } from './target';
 
 const MAX_SUSPECTS = 100;
 
 export class TargetManager {
-  private readonly targets = new Map<string, Target>();
+  private readonly targets = new Map<string, InspectedTarget>();
   private nextId = 1;
   private autoRefresh: boolean;
   private timer: NodeJS.Timeout | undefined;
@@ -55,9 +59,10 @@ export class TargetManager {
       params.target,
       {
         allowRemoteHosts,
-        agent: agentConfigOf(this.settings),
+        agent: buildAgentConfig(this.settings),
         pathMapping: this.settings.sourcePathMapping,
         heapDirectory: heapDirectoryOf(this.settings),
+        promiseTracking: this.settings.promiseTracking,
       },
       () => this.changed(),
     );
@@ -68,6 +73,25 @@ export class TargetManager {
       // Attached all the same: the failure is shown on the target, and the next snapshot may work.
     }
     this.schedule();
+    this.changed();
+    return target;
+  }
+
+  /** Opens a saved report (a file or its text) as a read-only target. */
+  async openReport(params: OpenReportParams): Promise<InspectedTarget> {
+    if (params.file === undefined && params.text === undefined) throw new ServerError(ErrorCodes.OperationFailed, { code: 'BAD_REPORT' }, 'openReport needs a file or a text');
+    let report;
+    try {
+      const text = params.text ?? (await readFile(params.file!, 'utf8'));
+      report = parseReport(text, params.file ?? 'the report');
+    } catch (error) {
+      if (error instanceof ReportFormatError || (error as NodeJS.ErrnoException).code !== undefined) {
+        throw new ServerError(ErrorCodes.OperationFailed, { code: 'BAD_REPORT' }, (error as Error).message);
+      }
+      throw error;
+    }
+    const target = new SavedReport(String(this.nextId++), report, params.file);
+    this.targets.set(target.id, target);
     this.changed();
     return target;
   }
@@ -104,21 +128,21 @@ export class TargetManager {
     return this.state().autoRefresh;
   }
 
-  get(targetId: string): Target {
+  get(targetId: string): InspectedTarget {
     const target = this.targets.get(targetId);
     if (!target) throw unknownTarget(targetId);
     return target;
   }
 
   /** The target with `targetId`, or the first attached one. */
-  pick(targetId?: string): Target {
+  pick(targetId?: string): InspectedTarget {
     if (targetId !== undefined) return this.get(targetId);
     const [first] = this.targets.values();
     if (!first) throw unknownTarget(undefined);
     return first;
   }
 
-  all(): Target[] {
+  all(): InspectedTarget[] {
     return [...this.targets.values()];
   }
 
@@ -176,8 +200,9 @@ export class TargetManager {
     return sourceUri(sourcePath, () => exists);
   }
 
-  private connected(): Target[] {
-    return [...this.targets.values()].filter((target) => target.isConnected);
+  /** Live processes still connected (saved reports take no snapshots). */
+  private connected(): InspectedTarget[] {
+    return [...this.targets.values()].filter((target) => target.isConnected && target.isLive);
   }
 
   /**

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SourceMapConsumer } from 'source-map';
 import { isAbsolutePath } from './frames';
-import { LoadedSourceMap, messageOf } from './loadedSourceMap';
+import { errorMessage } from '../common/errors';
+import { LoadedSourceMap } from './loadedSourceMap';
 import type { PathMapper } from './pathMapping';
 import { scriptUrlToPath } from './scriptUrl';
 import { decodeDataUrl, findSourceMappingUrl, isDataUrl } from './sourceMappingUrl';
@@ -39,7 +40,7 @@ export async function loadSourceMap(scriptUrl: string, options: SourceMapLoadOpt
   try {
     script = await options.readScript(scriptUrl);
   } catch (error) {
-    throw new Error(`cannot read script ${scriptUrl}: ${messageOf(error)}`);
+    throw new Error(`cannot read script ${scriptUrl}: ${errorMessage(error)}`);
   }
   const mapUrl = findSourceMappingUrl(script);
   if (mapUrl === undefined) throw new Error(`no sourceMappingURL in ${scriptUrl}`);
@@ -68,7 +69,7 @@ export async function loadSourceMap(scriptUrl: string, options: SourceMapLoadOpt
     mappings: raw.mappings,
     sources: sourcePaths.map((_, index) => String(index)),
   }).catch((error: unknown) => {
-    throw new Error(`cannot parse ${description}: ${messageOf(error)}`);
+    throw new Error(`cannot parse ${description}: ${errorMessage(error)}`);
   });
   return new LoadedSourceMap(description, consumer, sourcePaths, sourceContents);
 }
@@ -79,7 +80,7 @@ function readInlineMap(mapUrl: string, scriptUrl: string, scriptPath: string | u
   try {
     text = decodeDataUrl(mapUrl);
   } catch (error) {
-    throw new Error(`cannot decode ${description}: ${messageOf(error)}`);
+    throw new Error(`cannot decode ${description}: ${errorMessage(error)}`);
   }
   checkSize(Buffer.byteLength(text), description, options);
   return { text, description, baseDirectory: scriptPath === undefined ? undefined : path.dirname(scriptPath) };
@@ -96,7 +97,7 @@ async function readMapFile(
   const localPath = options.mapPath(mapPath);
   const description = `source map ${localPath}`;
   const cannotRead = (error: unknown): never => {
-    throw new Error(`cannot read ${description}: ${messageOf(error)}`);
+    throw new Error(`cannot read ${description}: ${errorMessage(error)}`);
   };
   checkSize((await stat(localPath).catch(cannotRead)).size, description, options);
   const text = await readFile(localPath, 'utf8').catch(cannotRead);
@@ -125,7 +126,7 @@ function parseSourceMap(text: string, description: string): RawMap {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${description} is not valid JSON: ${messageOf(error)}`);
+    throw new Error(`${description} is not valid JSON: ${errorMessage(error)}`);
   }
   if (typeof json !== 'object' || json === null) throw new Error(`${description} is not a JSON object`);
   const map = json as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { BasicSourceMapConsumer } from 'source-map';
+import { errorMessage } from '../common/errors';
 
 export interface OriginalPosition {
   path: string;
@@ -27,7 +28,7 @@ export class LoadedSourceMap {
       position = this.consumer.originalPositionFor({ line: lineNumber + 1, column: columnNumber });
     } catch (error) {
       // The wasm parser reads `mappings` lazily, so a corrupt string only fails here.
-      return { reason: `${this.description} has corrupt mappings: ${messageOf(error)}` };
+      return { reason: `${this.description} has corrupt mappings: ${errorMessage(error)}` };
     }
     const path = position.source === null ? undefined : this.sourcePaths[Number(position.source)];
     if (path === undefined || position.line === null || position.column === null) {
@@ -47,8 +48,4 @@ export class LoadedSourceMap {
   destroy(): void {
     this.consumer.destroy();
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

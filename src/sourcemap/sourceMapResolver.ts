@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { GeneratedFrame, ResolvedLocation, UnmappedLocation } from './frames';
 import { loadSourceMap, type SourceMapLoadOptions } from './loadSourceMap';
-import { LoadedSourceMap, messageOf } from './loadedSourceMap';
+import { errorMessage } from '../common/errors';
+import { LoadedSourceMap } from './loadedSourceMap';
 import { createPathMapper, type PathMapper } from './pathMapping';
 import { isNodeInternalUrl, scriptUrlToPath } from './scriptUrl';
 
@@ -93,7 +94,7 @@ export class SourceMapResolver {
     let pending = this.maps.get(key);
     if (pending === undefined) {
       // Failures are cached too: a script without a usable map stays so until invalidated.
-      pending = loadSourceMap(url, this.loadOptions).catch((error: unknown) => ({ reason: messageOf(error) }));
+      pending = loadSourceMap(url, this.loadOptions).catch((error: unknown) => ({ reason: errorMessage(error) }));
       this.maps.set(key, pending);
     }
     return pending;

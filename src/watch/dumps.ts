@@ -1,6 +1,6 @@
 /**
- * What a fired rule writes into `--dump-dir`: the async snapshot as JSON (the shape of
- * `snapshot --json`), a sampling heap profile (`.heapprofile`) and, only when allowed, a
+ * What a fired rule writes into `--dump-dir`: the report document (as
+ * `snapshot --json` prints it), a sampling heap profile (`.heapprofile`) and, only when allowed, a
  * `.heapsnapshot` (it freezes the target while V8 walks the heap). At most one dump per target
  * and rule per cooldown, one at a time per target, and never without the disk space for it.
  */
@@ -9,10 +9,11 @@ import * as path from 'node:path';
 import type { CdpSession } from '../cdp';
 import { estimateSnapshot, sampleAllocations, saveHeapProfile, takeHeapSnapshot } from '../heap';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
-import { snapshotJson } from '../cli/snapshotCommand';
-import { threadLabel, type WatchMetrics } from './metrics';
+import type { ReportSampling } from '../protocol/report';
+import type { WatchMetrics } from './metrics';
 import type { Firing } from './rules';
-import { formatBytes } from '../analysis/bytes';
+import { formatBytes, threadName } from '../presentation';
+import { buildReport } from '../report';
 
 export interface DumpOptions {
   dir: string;
@@ -23,6 +24,8 @@ export interface DumpOptions {
   allowHeapSnapshot: boolean;
   /** Free space to leave on the disk, on top of what the dump needs. */
   minFreeBytes: number;
+  /** How the agent tracks promises, recorded in each report. */
+  sampling?: Pick<ReportSampling, 'promiseTracking'>;
 }
 
 export interface DumpRequest {
@@ -86,13 +89,14 @@ export class Dumper {
       this.log(`dump for ${target} (${firing.rule}) skipped: ${formatBytes(free)} free in ${dir}, ${formatBytes(needed)} needed`);
       return;
     }
-    const base = path.join(dir, `${fileSafe(target)}-${threadLabel(threadId)}-${firing.rule}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const base = path.join(dir, `${fileSafe(target)}-${threadName(threadId)}-${firing.rule}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const written = (kind: string, file: string) => {
       this.metrics.dumps.inc({ target, rule: firing.rule, kind });
-      this.log(`dump: ${target} ${threadLabel(threadId)} ${firing.rule} (${firing.reason}) → ${file}`);
+      this.log(`dump: ${target} ${threadName(threadId)} ${firing.rule} (${firing.reason}) → ${file}`);
     };
 
-    await writeFile(`${base}.json`, `${JSON.stringify(snapshotJson(reports), null, 2)}\n`);
+    const report = buildReport({ threads: reports, target: { address: target }, producer: 'watch', label: `${firing.rule}: ${firing.reason}`, sampling: this.options.sampling });
+    await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
     written('snapshot', `${base}.json`);
 
     const profile = await sampleAllocations(session, this.options.profileS * 1000, { signal: this.abort.signal });
@@ -101,7 +105,7 @@ export class Dumper {
 
     if (!allowHeapSnapshot || this.abort.signal.aborted) return;
     const { estimatedPauseMs } = await estimateSnapshot(session);
-    this.log(`heap snapshot of ${target} ${threadLabel(threadId)}: the target pauses for about ${estimatedPauseMs} ms`);
+    this.log(`heap snapshot of ${target} ${threadName(threadId)}: the target pauses for about ${estimatedPauseMs} ms`);
     await takeHeapSnapshot(session, `${base}.heapsnapshot`, { signal: this.abort.signal });
     written('heapsnapshot', `${base}.heapsnapshot`);
   }

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import type { TimelineEntry } from '../protocol/agentSnapshot';
+import { threadName } from '../presentation';
 import type { AsyncSnapshotReport, SiteReport } from '../protocol/asyncSnapshot';
 
 const OTHER_SITE = 'other';
@@ -21,6 +22,7 @@ export class WatchMetrics {
   private readonly resources = this.gauge('leak_inspector_async_resources', 'Live async resources by type (timers, sockets, servers, sampled pending promises).', ['target', 'thread', 'type']);
   private readonly siteResources = this.gauge('leak_inspector_site_async_resources', 'Live async resources of the top creation sites (site="path:line"); the other sites are summed into site="other".', ['target', 'thread', 'site', 'type']);
   private readonly siteScore = this.gauge('leak_inspector_site_leak_score', 'Leak score (0-100) of the top creation sites.', ['target', 'thread', 'site', 'type']);
+  private readonly capabilityWarnings = this.gauge('leak_inspector_capability_warning', 'A feature that cannot work on this target (1 while the warning holds), by warning code.', ['target', 'thread', 'code']);
   private readonly heapUsed = this.gauge('leak_inspector_heap_used_bytes', 'V8 heap in use.', ['target', 'thread']);
   private readonly heapTotal = this.gauge('leak_inspector_heap_total_bytes', 'V8 heap reserved.', ['target', 'thread']);
   private readonly loopDelay = this.gauge('leak_inspector_event_loop_delay_seconds', 'Event-loop delay over the last second, by percentile (50, 90, 99, max).', ['target', 'thread', 'percentile']);
@@ -77,9 +79,10 @@ export class WatchMetrics {
       series.push({ gauge, labels });
     };
     for (const { report, heap } of reports) {
-      const thread = threadLabel(report.target.threadId);
+      const thread = threadName(report.target.threadId);
       this.snapshotPauses.observe({ target, thread }, report.pauseMs / 1000);
       for (const [type, count] of Object.entries(report.totalsByType)) set(this.resources, { target, thread, type }, count ?? 0);
+      for (const warning of report.warnings ?? []) set(this.capabilityWarnings, { target, thread: warning.thread ?? thread, code: warning.code }, 1);
       if (heap) {
         set(this.heapUsed, { target, thread }, heap.usedSize);
         set(this.heapTotal, { target, thread }, heap.totalSize);
@@ -95,7 +98,7 @@ export class WatchMetrics {
 
   /** New timeline entries of one thread. */
   recordTimeline(target: string, threadId: number, entries: readonly TimelineEntry[]): void {
-    const thread = threadLabel(threadId);
+    const thread = threadName(threadId);
     let series = this.delaySeries.get(target);
     if (!series) this.delaySeries.set(target, (series = new Map()));
     for (const entry of entries) {
@@ -149,8 +152,4 @@ export class WatchMetrics {
   private gauge(name: string, help: string, labelNames: string[]): Gauge {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
-}
-
-export function threadLabel(threadId: number): string {
-  return threadId === 0 ? 'main' : `worker-${threadId}`;
 }

@@ -7,7 +7,7 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import type { TimelineEntry } from '../protocol/agentSnapshot';
-import { threadLabel } from './metrics';
+import { threadName } from '../presentation';
 
 export interface TraceEvent {
   name: string;
@@ -50,7 +50,7 @@ export class TraceTimeline {
     let track = this.threads.get(key);
     if (!track) {
       this.threads.set(key, (track = { createdSinceSnapshot: 0, lastSnapshot: undefined }));
-      this.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: threadLabel(threadId) } });
+      this.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: threadName(threadId) } });
     }
     let createdAfterSnapshot = 0;
     for (const entry of entries) {

@@ -39,7 +39,8 @@ test('long-lived singletons (a listening server, a 20 Hz game loop started at bo
   }
   // The game loop is as old as the process and never ends: that alone must not be enough.
   const loop = siteById(runScenario()[4], 'loop');
-  assert.equal(loop.factors.find((factor) => factor.name === 'age')?.points, 20);
+  assert.equal(loop.factors.find((factor) => factor.name === 'age')?.points, 10);
+  assert.equal(loop.factors.find((factor) => factor.name === 'corroboration')?.points, 0);
   assert.equal(loop.factors.find((factor) => factor.name === 'growth')?.points, 0);
 });
 
@@ -79,7 +80,7 @@ test('every factor explains itself and the points add up to the score', () => {
     for (const scored of report.sites) {
       assert.deepEqual(
         scored.factors.map((factor) => factor.name),
-        ['age', 'growth', 'never-ends', 'owner-gone', 'type'],
+        ['age', 'growth', 'never-ends', 'owner-gone', 'type', 'corroboration'],
       );
       for (const factor of scored.factors) {
         assert.ok(factor.explanation.length > 10, `${factor.name}: "${factor.explanation}"`);

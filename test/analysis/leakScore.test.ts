@@ -63,7 +63,7 @@ test('the default factors weigh 100 in all, and without growth or a gone owner a
   );
   // Everything else at its worst: ancient, never ending, the riskiest type.
   const { score, severity } = scoreSite({ ...quiet, type: 'Interval', count: 500, medianAgeMs: 59 * MINUTE, oldestAgeMs: 59 * MINUTE, recentCreated: 500, trend: [500, 500, 500] });
-  assert.equal(score, 45);
+  assert.equal(score, 35);
   assert.equal(severity, 'low');
 });
 
@@ -120,4 +120,80 @@ test('type: intervals and pending promises are the classic leaks, a listening se
   assert.equal(prior('TCPServer'), 0);
   assert.ok(prior('Timeout') < prior('Interval') && prior('TCPSocket') < prior('Timeout'));
   assert.match(factor({ type: 'TCPServer' }, 'type').explanation, /listening server/);
+});
+
+/** The demo's heartbeat leak: 202 intervals, every owner gone, rising in every round, a minute old at most. */
+const demoHeartbeat: SiteEvidence = {
+  ...quiet,
+  type: 'Interval',
+  count: 202,
+  medianAgeMs: 20 * SECOND,
+  oldestAgeMs: 40 * SECOND,
+  processUptimeMs: 50 * SECOND,
+  recentCreated: 202,
+  ownerGoneCount: 202,
+  ownerKnownCount: 202,
+  trend: [64, 131, 202],
+};
+
+test('calibration: every owner gone, growing and never ending reads high; the corroboration factor says why', () => {
+  const { score, severity, factors } = scoreSite(demoHeartbeat);
+  assert.ok(score >= 80, `score ${score}: ${JSON.stringify(factors)}`);
+  assert.equal(severity, 'high');
+  const corroboration = factors.find((candidate) => candidate.name === 'corroboration');
+  assert.equal(corroboration?.points, 10);
+  assert.match(corroboration?.explanation ?? '', /signs agree: owner gone 100%, accumulating, never ending 100%/);
+  // Take away any one sign and the agreement is gone.
+  assert.equal(factor({ ...demoHeartbeat, trend: [202] }, 'corroboration').points, 0, 'not accumulating');
+  assert.equal(factor({ ...demoHeartbeat, ownerGoneCount: 0 }, 'corroboration').points, 0, 'owners alive');
+  assert.equal(factor({ ...demoHeartbeat, recentEnded: 202 }, 'corroboration').points, 0, 'they end');
+  assert.ok(scoreSite({ ...demoHeartbeat, trend: [202] }).score < 80, 'one snapshot without other evidence stays below high');
+});
+
+/** Attached after the players dropped: nothing recorded, only what the first snapshot can see. */
+const lateAttach: SiteEvidence = {
+  ...quiet,
+  type: 'Interval',
+  count: 15,
+  medianAgeMs: 100,
+  oldestAgeMs: 100,
+  processUptimeMs: 2 * 60 * MINUTE,
+  preexisting: true,
+  openConnections: 0,
+  trend: [15],
+};
+
+test('late attach: closures holding closed connections, a pile-up over the open connections and a never-ending kind make the first snapshot high', () => {
+  const closures = { sampled: 5, closed: 5, open: 0, kind: 'WebSocket', path: 'session.ws' };
+  const { score, severity, factors } = scoreSite({ ...lateAttach, closures });
+  assert.ok(score >= 80, `score ${score}: ${JSON.stringify(factors)}`);
+  assert.equal(severity, 'high');
+  const explained = Object.fromEntries(factors.map(({ name, explanation }) => [name, explanation]));
+  assert.equal(explained['owner-gone'], 'closure holds a closed WebSocket (`session.ws`) in 5 of 5 sampled intervals');
+  assert.match(explained.growth, /^15 intervals for 0 open connections: they piled up/);
+  assert.match(explained['never-ends'], /repeat until cleared: they never end on their own/);
+  assert.match(explained.age, /at least .*created before the attach in a process up 2h/);
+});
+
+test('late attach without closure evidence, or with open connections in the closures, stays low', () => {
+  // Boot-time jobs sharing one callback look the same by count: the pile-up alone is not enough.
+  const bare = scoreSite(lateAttach);
+  assert.equal(bare.severity, 'low', `score ${bare.score}`);
+  assert.match(bare.factors.find((candidate) => candidate.name === 'owner-gone')!.explanation, /owner unknown/);
+  const openOnes = scoreSite({ ...lateAttach, openConnections: 15, closures: { sampled: 5, closed: 0, open: 5, kind: 'net.Socket', path: 'socket' } });
+  assert.equal(openOnes.severity, 'low', `score ${openOnes.score}`);
+  assert.equal(factor({ ...lateAttach, closures: { sampled: 5, closed: 0, open: 0 } }, 'owner-gone').points, 0);
+  assert.match(factor({ ...lateAttach, closures: { sampled: 5, closed: 0, open: 0 } }, 'owner-gone').explanation, /no connection in the closures of 5 sampled intervals/);
+  // Part of a sample holding closed connections counts in proportion.
+  assert.equal(factor({ ...lateAttach, closures: { sampled: 5, closed: 2, open: 3, kind: 'net.Socket', path: 'socket' } }, 'owner-gone').value, 0.4);
+});
+
+test('pile-up: only kinds that never end, only above the open connections, and at most 60% of the growth points', () => {
+  assert.equal(factor({ ...lateAttach, openConnections: 15 }, 'growth').points, 0, 'one per connection');
+  assert.equal(factor({ ...lateAttach, openConnections: undefined }, 'growth').points, 0, 'connections unknown');
+  assert.equal(factor({ ...lateAttach, type: 'Timeout' }, 'growth').points, 0, 'timeouts fire on their own');
+  assert.equal(factor({ ...lateAttach, count: 4 }, 'growth').points, 0, 'too few to say');
+  assert.equal(factor({ ...lateAttach, count: 1000 }, 'growth').value, 0.6);
+  assert.equal(factor({ ...lateAttach, trend: [5, 10, 15, 20] }, 'growth').value, 1, 'a steady trend says more');
+  assert.equal(factor({ ...lateAttach, type: 'Timeout' }, 'never-ends').points, 0, 'a timeout without recent creations: unknown');
 });

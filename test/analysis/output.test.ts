@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeSnapshot, formatDuration, formatSnapshotText, SiteHistory, toJsonOutput } from '../../src/analysis';
+import { analyzeSnapshot, SiteHistory } from '../../src/analysis';
+import { formatDuration, formatSnapshotText } from '../../src/presentation';
+import { buildReport } from '../../src/report';
 import type { AsyncSnapshotReport } from '../../src/protocol/asyncSnapshot';
 import { HEARTBEAT_LINE, ROOT, scenarioSnapshot, site, snapshot, takenAtStep, userFrame } from './fixtures';
 
@@ -63,11 +65,13 @@ test('text: sampled stacks are flagged, since counts are then estimates', () => 
   assert.doesNotMatch(formatSnapshotText(analyzeSnapshot(scenarioSnapshot(0))), /stacks sampled/);
 });
 
-test('JSON: a versioned document whose sites carry type, count, score, factors, ages, location and stack', () => {
+test('JSON: the report document, whose thread sites carry type, count, score, factors, ages, location and stack', () => {
   const report = lastScenarioReport();
-  const json = JSON.parse(JSON.stringify(toJsonOutput(report)));
-  assert.equal(json.schemaVersion, 1);
-  assert.equal(Object.keys(json)[0], 'schemaVersion');
+  const document = JSON.parse(JSON.stringify(buildReport({ threads: [report], target: { address: '127.0.0.1:9229' }, producer: 'cli' })));
+  assert.deepEqual(Object.keys(document).slice(0, 2), ['format', 'schemaVersion'], 'a reader can check what it is before reading on');
+  assert.equal(document.format, 'leak-inspector-report');
+  assert.equal(document.schemaVersion, 2);
+  const json = document.threads[0];
   assert.equal(json.sites.length, 4);
   const [heartbeat] = json.sites;
   assert.equal(heartbeat.type, 'Interval');

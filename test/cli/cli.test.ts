@@ -7,6 +7,9 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import type { InspectionReport } from '../../src/protocol/report';
 import { botArgs, startSampleServer, type SampleServer } from '../../src/sample/sampleServer';
 
 const run = promisify(execFile);
@@ -72,7 +75,12 @@ test('snapshot --json lists sites by score with source locations and stacks', as
   await run(process.execPath, botArgs({ url: server.wsUrl, players: 6, durationS: 1.5 }));
   const { code, stdout } = await leakInspector(['snapshot', '--inspect', server.inspectorUrl!, '--json']);
   assert.equal(code, 0);
-  const { sites } = JSON.parse(stdout) as { sites: Array<{ type: string; count: number; score: number; factors: unknown[]; oldestAgeMs: number; location: { path: string; line: number; column: number } | null; stack: Array<{ path: string; line: number; column: number }> }> };
+  const report = JSON.parse(stdout) as InspectionReport;
+  assert.equal(report.format, 'leak-inspector-report');
+  assert.equal(report.schemaVersion, 2);
+  assert.equal(report.producer, 'cli');
+  for (let i = 1; i < report.suspects.length; i++) assert.ok(report.suspects[i - 1].score >= report.suspects[i].score, 'suspects ranked by score');
+  const { sites } = report.threads[0];
   assert.ok(sites.length > 0);
   for (let i = 1; i < sites.length; i++) assert.ok(sites[i - 1].score >= sites[i].score, 'sorted by score');
   const timeout = sites.find((site) => site.type === 'Timeout' && site.location?.path.endsWith(path.join('samples', 'game-server', 'src', 'battle.ts')));
@@ -89,10 +97,89 @@ test('--context-keys chooses which AsyncLocalStorage fields are reported', async
   const { code, stdout } = await leakInspector(['snapshot', '--inspect', server.inspectorUrl!, '--json', '--watch', '3', '--interval', '1', '--context-keys', 'protocol,roomId']);
   await bots;
   assert.equal(code, 0);
-  const { sites } = JSON.parse(stdout) as { sites: Array<{ context: { keys: Record<string, unknown> } }> };
+  const { sites } = (JSON.parse(stdout) as InspectionReport).threads[0];
   const reported = new Set(sites.flatMap((site) => Object.keys(site.context.keys)));
   assert.ok(reported.has('protocol'), `context keys reported: ${[...reported].join(', ')}`);
   assert.equal(reported.has('playerId'), false, 'playerId was not asked for');
+});
+
+test('--owner-keys are always read, so owner-gone is not lost when --context-keys leaves them out', async () => {
+  const server = await inspectedServer('heartbeat');
+  const bots = run(process.execPath, [...botArgs({ url: server.wsUrl, players: 4, durationS: 3, waitS: 5 })]);
+  const { code, stdout } = await leakInspector(['snapshot', '--inspect', server.inspectorUrl!, '--json', '--watch', '3', '--interval', '1', '--context-keys', 'protocol', '--owner-keys', 'playerId']);
+  await bots;
+  assert.equal(code, 0);
+  const { sites } = (JSON.parse(stdout) as InspectionReport).threads[0];
+  const players = sites.map((site) => site.context.keys.playerId).filter((summary) => summary !== undefined);
+  assert.ok(players.length > 0, 'playerId read although --context-keys named only protocol');
+  assert.ok(players.every((summary) => summary.gone !== undefined), 'and judged as an owner');
+});
+
+test('the pool leak reached by many paths is one suspect at its line, and snapshot --from reads the report back', async (t) => {
+  const server = await inspectedServer('pool');
+  const bots = run(process.execPath, [...botArgs({ url: server.wsUrl, players: 8, durationS: 3, waitS: 5 })]);
+  const { code, stdout } = await leakInspector(['snapshot', '--inspect', server.inspectorUrl!, '--json', '--promises', '--watch', '3', '--interval', '1']);
+  await bots;
+  assert.equal(code, 0);
+  const report = JSON.parse(stdout) as InspectionReport;
+  const atPool = (location: { path: string } | null) => location?.path.endsWith(path.join('samples', 'game-server', 'src', 'store-pool.ts')) === true;
+  const poolSites = report.threads[0].sites.filter((site) => atPool(site.location));
+  const lines = new Map<string, number>();
+  for (const site of poolSites) lines.set(`${site.type} ${site.location!.line}`, (lines.get(`${site.type} ${site.location!.line}`) ?? 0) + 1);
+  const [busiest, paths] = [...lines].sort((a, b) => b[1] - a[1])[0] ?? [];
+  assert.ok(paths !== undefined && paths > 1, `a store-pool.ts line reached by several stacks: ${[...lines].join(', ')}`);
+  const suspects = report.suspects.filter((suspect) => suspect.kind === 'async' && atPool(suspect.location) && `${suspect.key.split(' ')[1]} ${suspect.location!.line}` === busiest);
+  assert.equal(suspects.length, 1, `one suspect for ${busiest}`);
+  assert.equal(suspects[0].paths.length, paths);
+  const sameLine = poolSites.filter((site) => `${site.type} ${site.location!.line}` === busiest);
+  assert.equal(suspects[0].count, sameLine.reduce((sum, site) => sum + site.count, 0));
+  assert.equal(suspects[0].score, Math.max(...sameLine.map((site) => site.score)), 'scored as its worst path');
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'leak-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const saved = path.join(dir, 'report.json');
+  await writeFile(saved, stdout);
+  const again = await leakInspector(['snapshot', '--from', saved, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), report);
+  const text = await leakInspector(['snapshot', '--from', saved]);
+  const suspectLines = text.stdout.split('\n').filter((line) => /^ {2}score \d+ \w+ {2}async /.test(line));
+  assert.equal(suspectLines.filter((line) => line.includes(`store-pool.ts:${busiest!.split(' ')[1]}:`)).length, 1, 'printed once, ranked first among suspects');
+  assert.ok(text.stdout.indexOf('highest score first') < text.stdout.indexOf('\nscore '), 'suspects before the per-thread dump');
+});
+
+test('snapshot --from: old documents are converted, newer and foreign ones refused with both versions named', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'leak-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = async (name: string, document: unknown) => {
+    const target = path.join(dir, name);
+    await writeFile(target, typeof document === 'string' ? document : JSON.stringify(document));
+    return target;
+  };
+  const newer = await leakInspector(['snapshot', '--from', await file('newer.json', { format: 'leak-inspector-report', schemaVersion: 3, threads: [] })]);
+  assert.equal(newer.code, 1);
+  assert.match(newer.stderr, /newer\.json is a report of schemaVersion 3, newer than this Leak Inspector reads \(2\): update Leak Inspector/);
+  assert.equal(newer.stdout, '', 'nothing half-printed');
+  const unknown = await leakInspector(['snapshot', '--from', await file('v0.json', { format: 'leak-inspector-report', schemaVersion: 0 })]);
+  assert.match(unknown.stderr, /unknown schemaVersion 0 \(this Leak Inspector reads 2\)/);
+  const foreign = await leakInspector(['snapshot', '--from', await file('foreign.json', { sites: 'no' })]);
+  assert.match(foreign.stderr, /foreign\.json is not a Leak Inspector report/);
+  const broken = await leakInspector(['snapshot', '--from', await file('broken.json', '{"format": "leak-inspector-report", "schema')]);
+  assert.match(broken.stderr, /broken\.json is not JSON/);
+
+  // A schemaVersion 1 `snapshot --json` document (the old CLI format) is converted.
+  const thread = { target: { pid: 7, threadId: 0, label: 'pid 7' }, agentVersion: '1.2.0', takenAt: 1_700_000_000_000, processUptimeMs: 5000, pauseMs: 1, liveResources: 2, totalsByType: { Interval: 2 }, stackSampling: { budgetPerSecond: 200, currentInterval: 1, dropped: 0 }, summary: { high: 0, medium: 0, low: 2 } };
+  const site = (id: string, line: number) => ({ id, key: `Interval /srv/a.ts:${line}:3 < /srv/b.ts:${id}:1`, type: 'Interval', count: 1, sampledCount: 1, score: 40, severity: 'low', factors: [], oldestAgeMs: 1000, medianAgeMs: 1000, newestAgeMs: 1000, location: { path: '/srv/a.ts', line, column: 3 }, locationKind: 'user-frame', stack: [{ path: '/srv/a.ts', line, column: 3, functionName: 'f', mapped: true }], context: { keys: {}, goneShare: null }, ownerGoneCount: 0, ownerKnownCount: 0, growth: { previous: null, delta: null, trend: [1] }, preexisting: false, recentCreated: 1, recentEnded: 0 });
+  const v1 = await leakInspector(['snapshot', '--from', await file('v1.json', { schemaVersion: 1, ...thread, sites: [site('1', 9), site('2', 9)], threads: [] }), '--json']);
+  assert.equal(v1.code, 0, v1.stderr);
+  const converted = JSON.parse(v1.stdout) as InspectionReport;
+  assert.equal(converted.schemaVersion, 2);
+  assert.equal(converted.threads[0].sites.length, 2);
+  assert.equal(converted.suspects.length, 1, 'two stacks to one line: one suspect');
+  assert.equal(converted.suspects[0].count, 2);
+  const damaged = await leakInspector(['snapshot', '--from', await file('damaged.json', { ...converted, threads: [{ ...converted.threads[0], sites: [{ type: 'Interval' }] }] })]);
+  assert.equal(damaged.code, 1);
+  assert.match(damaged.stderr, /damaged\.json is a damaged report: threads\[0\]\.sites\[0\] is not a site/);
 });
 
 test('snapshot text reads like a goroutine dump; bad targets get clear errors', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import type { HeapDiff, HeapSummary } from '../../src/protocol/heap';
-import { analyzeHeap, summarize } from '../../src/heap/analysis/analyzeSnapshot';
+import { analyzeHeap, summarize } from '../../src/heap/analysis/analyzeHeapGraph';
 import { parseHeapSnapshotFile } from '../../src/heap/parser/parseSnapshot';
 
 export interface SyntheticNode {

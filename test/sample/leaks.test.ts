@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { runBots, startSampleServer, type BotFigures, type SampleServer, type SampleServerStats } from '../../src/sample/sampleServer';
+import { GameClient } from '../helpers/gameClient';
 import { resourceCount, settle } from '../helpers/sampleServer';
 
 const CHURN = { players: 10, durationS: 2.5, dropRate: 0.5, paceMs: 20 };
@@ -95,6 +96,41 @@ describe('sample server leaks', () => {
     assert.ok(rounds[1].stats.battles > rounds[0].stats.battles);
   });
 
+  test('listener: every player who left keeps a lobby-feed listener on the presence bus', async () => {
+    const { baseline, rounds } = await churn('listener');
+    assert.equal(baseline.presenceListeners, 0);
+    for (const { stats } of rounds) {
+      assert.equal(stats.connections, 0);
+      assert.equal(stats.presenceListeners, stats.logins, 'one `broadcast` listener per player ever logged in');
+      assert.ok(stats.battlesFinished > 0, 'announcements were broadcast to them');
+      assert.equal(stats.reconnectTokens, 0, 'the other registries were pruned');
+    }
+    assert.ok(rounds[1].stats.presenceListeners > rounds[0].stats.presenceListeners);
+  });
+
+  test('holder: the reconnectTokens Map keeps an entry (and its socket) per player who left', async () => {
+    const { baseline, rounds } = await churn('holder');
+    assert.equal(baseline.reconnectTokens, 0);
+    for (const { stats } of rounds) {
+      assert.equal(stats.connections, 0);
+      assert.equal(stats.reconnectTokens, stats.logins, 'one entry per player ever logged in');
+      assert.equal(stats.presenceListeners, 0, 'the feed listeners were removed');
+      assert.deepEqual(stats.activeResources, baseline.activeResources, 'a pure heap leak: no resource left');
+    }
+    assert.ok(rounds[1].stats.reconnectTokens > rounds[0].stats.reconnectTokens);
+  });
+
+  test('reactions: every message leaves a reaction on the pending shutdown promise', async () => {
+    const { baseline, rounds } = await churn('reactions');
+    for (const { stats } of rounds) {
+      assert.ok(stats.messages > stats.logins, 'the players played');
+      assert.equal(stats.shutdownReactions - baseline.shutdownReactions, stats.messages - baseline.messages, 'one reaction per message handled');
+      assert.equal(stats.handlersInFlight, 0);
+      assert.deepEqual(stats.activeResources, baseline.activeResources, 'a pure heap leak: no resource left');
+    }
+    assert.ok(rounds[1].stats.shutdownReactions > rounds[0].stats.shutdownReactions);
+  });
+
   test('none: after everyone leaves, the server returns to its idle baseline', async () => {
     const { baseline, rounds } = await churn('none');
     for (const { bots, stats } of rounds) {
@@ -105,8 +141,34 @@ describe('sample server leaks', () => {
       assert.equal(stats.pendingReadyChecks, 0);
       assert.equal(stats.rankWatches, 0);
       assert.deepEqual(stats.pool, { open: 0, leased: 0, idle: 0, waiters: 0 });
+      assert.equal(stats.presenceListeners, 0);
+      assert.equal(stats.reconnectTokens, 0);
+      assert.equal(stats.shutdownReactions, 0);
+      assert.equal(stats.handlersInFlight, 0);
+      assert.ok(stats.messages > stats.logins, 'the messages went through the shutdown-aware dispatch');
     }
   });
+});
+
+test('a login with the reconnect token takes over the half-open session; without it, it is refused', async () => {
+  const server = await startSampleServer({ leaks: 'none' });
+  servers.push(server);
+  const first = await GameClient.connect(server.wsUrl);
+  first.send({ type: 'login', playerId: 'roamer' });
+  const { reconnectToken } = await first.next('welcome');
+  const intruder = await GameClient.connect(server.wsUrl);
+  intruder.send({ type: 'login', playerId: 'roamer', reconnectToken: 'not-the-token' });
+  assert.equal((await intruder.next('error')).code, 'already_online');
+  const second = await GameClient.connect(server.wsUrl);
+  second.send({ type: 'login', playerId: 'roamer', reconnectToken });
+  const welcome = await second.next('welcome');
+  assert.notEqual(welcome.reconnectToken, reconnectToken, 'a fresh token for the new connection');
+  assert.equal((await first.closed).code, 4000);
+  await second.roundTrip();
+  const stats = await server.stats();
+  assert.equal(stats.playersOnline, 1);
+  assert.equal(stats.reconnectTokens, 1, 'the old connection closing did not drop the new token');
+  for (const client of [second, intruder]) client.close();
 });
 
 test('the leak list is validated', async () => {

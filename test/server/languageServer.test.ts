@@ -5,7 +5,8 @@
  * flame graph, detach (diagnostics cleared, agent gone) and attach failures as clear errors.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,6 +41,7 @@ import {
   AttachRequest,
   DetachRequest,
   ErrorCodes,
+  ExportSnapshotRequest,
   FlameGraphRequest,
   HeapDiffRequest,
   HeapRetainersRequest,
@@ -47,6 +49,7 @@ import {
   HeapSnapshotRequest,
   HeapSummaryRequest,
   ListProcessesRequest,
+  OpenReportRequest,
   SampleAllocationsRequest,
   SnapshotRequest,
   SOURCE_SCHEME,
@@ -67,6 +70,14 @@ const SESSION_URI = pathToFileURL(SESSION_FILE).href;
 const HEARTBEAT_LINE = fs.readFileSync(SESSION_FILE, 'utf8').split('\n').findIndex((line) => line.includes('this.heartbeat = setInterval('));
 const MIN_SCORE = 40;
 const AGENT = "typeof globalThis[Symbol.for('leak-inspector.agent')]";
+/** The export written by the live describe, opened again by the saved-report one. */
+let exportedReport: string | undefined;
+
+/** The built CLI, as a user runs it. */
+async function runCli(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
 
 /** The server process and what it sent us. */
 class LspClient {
@@ -245,6 +256,32 @@ describe('language server on the sample game server', { concurrency: false }, ()
     assert.match(noProfile.message, /no allocation sampling .* yet/);
   });
 
+  test('the export is the report document, and snapshot --from reads it back', async () => {
+    const [report] = await lsp.connection.sendRequest(ExportSnapshotRequest, { targetId: target.id });
+    assert.equal(report.format, 'leak-inspector-report');
+    assert.equal(report.schemaVersion, 2);
+    assert.equal(report.producer, 'language-server');
+    assert.equal(report.target.address, target.target, 'what was attached to');
+    assert.equal(report.target.nodeVersion, process.version, 'the target runs this Node');
+    assert.ok(report.threads.length >= 1 && report.threads[0].sites.length > 0);
+    const keys = report.suspects.map((suspect) => `${suspect.thread} ${suspect.key}`);
+    assert.equal(new Set(keys).size, keys.length, 'one suspect per thread, kind, type and line');
+    const heartbeat = report.suspects.find((suspect) => suspect.kind === 'async' && suspect.location?.path === SESSION_FILE && suspect.location.line === HEARTBEAT_LINE + 1);
+    assert.ok(heartbeat, `the heartbeat line is a suspect among ${keys.join(', ')}`);
+    const sitesAtLine = report.threads[0].sites.filter((site) => site.type === 'Interval' && site.location?.path === SESSION_FILE && site.location.line === HEARTBEAT_LINE + 1);
+    assert.equal(heartbeat.count, sitesAtLine.reduce((sum, site) => sum + site.count, 0), 'the suspect counts every path to its line');
+    assert.equal(heartbeat.paths.length, sitesAtLine.length);
+
+    exportedReport = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'leak-report-')), 'export.json');
+    fs.writeFileSync(exportedReport, JSON.stringify(report, null, 2));
+    const json = await runCli(['snapshot', '--from', exportedReport, '--json']);
+    assert.deepEqual(JSON.parse(json), report, 'read back whole');
+    const text = await runCli(['snapshot', '--from', exportedReport]);
+    assert.match(text, /^\d+ suspects?, highest score first:$/m);
+    assert.match(text, new RegExp(`^  score \\d+ \\w+  async  \\d+ live intervals?.*player-session\\.ts:${HEARTBEAT_LINE + 1}:\\d+`, 'm'));
+    assert.match(text, /^score \d+ (LOW|MEDIUM|HIGH) +\d+ × Interval/m, 'then the per-thread dump');
+  });
+
   test('heap snapshots with work-done progress, their analysis, and allocation sampling', async () => {
     const estimate = await lsp.connection.sendRequest(HeapSnapshotEstimateRequest, { targetId: target.id });
     assert.ok(estimate.usedSize > 0 && estimate.estimatedPauseMs >= 100);
@@ -301,6 +338,37 @@ describe('language server on the sample game server', { concurrency: false }, ()
     assert.deepEqual(lsp.states.at(-1)?.suspects, []);
     const again = await failure(lsp.connection.sendRequest(DetachRequest, { targetId: target.id }));
     assert.equal(again.code, ErrorCodes.UnknownTarget);
+  });
+});
+
+describe('saved reports open with no process', () => {
+  let lsp: LspClient;
+  before(async () => (lsp = await LspClient.start({})));
+  after(() => lsp?.stop());
+
+  test('the exported report shows its suspects as diagnostics until closed', async (t) => {
+    if (!exportedReport) return t.skip('needs the export of the test above');
+    const state = await lsp.connection.sendRequest(OpenReportRequest, { file: exportedReport });
+    assert.equal(state.status, 'report');
+    assert.equal(state.savedReport?.file, exportedReport);
+    assert.ok(state.threads[0].report!.sites.length > 0);
+    await eventually(() => (lsp.diagnostics.get(SESSION_URI) ?? []).some((d) => d.range.start.line === HEARTBEAT_LINE), 'the heartbeat diagnostic from the saved report');
+    const refused = await failure(lsp.connection.sendRequest(SnapshotRequest, { targetId: state.id }));
+    assert.match(refused.message, /saved report: a snapshot needs a running process/);
+    await lsp.connection.sendRequest(DetachRequest, { targetId: state.id });
+    await eventually(() => (lsp.diagnostics.get(SESSION_URI) ?? []).length === 0, 'diagnostics cleared when the report is closed');
+  });
+
+  test('a newer or foreign document is refused with a clear error', async () => {
+    const newer = await failure(lsp.connection.sendRequest(OpenReportRequest, { text: JSON.stringify({ format: 'leak-inspector-report', schemaVersion: 3 }) }));
+    assert.equal(newer.data?.code, 'BAD_REPORT');
+    assert.match(newer.message, /schemaVersion 3, newer than this Leak Inspector reads \(2\)/);
+    const foreign = await failure(lsp.connection.sendRequest(OpenReportRequest, { text: '{"hello": 1}' }));
+    assert.match(foreign.message, /not a Leak Inspector report/);
+    const missing = await failure(lsp.connection.sendRequest(OpenReportRequest, { file: '/nonexistent/report.json' }));
+    assert.match(missing.message, /ENOENT.*\/nonexistent\/report\.json/);
+    const state = await lsp.connection.sendRequest(SnapshotRequest, {}).catch((error: ResponseError<LeakInspectorErrorData>) => error);
+    assert.ok(state instanceof ResponseError && state.code === ErrorCodes.UnknownTarget, 'nothing half-opened');
   });
 });
 

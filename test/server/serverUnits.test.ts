@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TRACK_ALL_PROMISES } from '../../src/engine/agentInjector';
 import type { SiteReport } from '../../src/protocol/asyncSnapshot';
-import { agentConfigOf, DEFAULT_SETTINGS, parseSettings } from '../../src/server/settings';
-import { diagnosticMessage, lensTitle } from '../../src/server/siteText';
+import { buildAgentConfig } from '../../src/engine/agentConfig';
+import { diagnosticMessage, lensTitle } from '../../src/presentation';
+import { DEFAULT_SETTINGS, parseSettings } from '../../src/server/settings';
 import { pathOfUri, sourceUri } from '../../src/server/sourceUris';
 
 test('settings: well-typed fields override the defaults, junk is ignored', () => {
@@ -31,13 +32,18 @@ test('settings: well-typed fields override the defaults, junk is ignored', () =>
 });
 
 test('settings → agent config: promise tracking modes, owner keys always read', () => {
-  assert.equal(agentConfigOf({ ...DEFAULT_SETTINGS, promiseTracking: 'off' }).promiseBudgetPerSecond, 0);
-  const always = agentConfigOf({ ...DEFAULT_SETTINGS, promiseTracking: 'always' });
+  assert.equal(buildAgentConfig({ ...DEFAULT_SETTINGS, promiseTracking: 'off' }).promiseBudgetPerSecond, 0);
+  const always = buildAgentConfig({ ...DEFAULT_SETTINGS, promiseTracking: 'always' });
   assert.equal(always.promiseDutyCycle, TRACK_ALL_PROMISES.promiseDutyCycle);
   assert.equal(always.promiseBudgetPerSecond, TRACK_ALL_PROMISES.promiseBudgetPerSecond);
-  assert.equal(agentConfigOf(DEFAULT_SETTINGS).promiseDutyCycle, undefined, 'sampled: the agent default');
-  const config = agentConfigOf({ ...DEFAULT_SETTINGS, contextKeys: ['protocol'], ownerKeys: ['playerId'] });
+  assert.equal(buildAgentConfig(DEFAULT_SETTINGS).promiseDutyCycle, undefined, 'sampled: the agent default');
+  const config = buildAgentConfig({ ...DEFAULT_SETTINGS, contextKeys: ['protocol'], ownerKeys: ['playerId'] });
   assert.deepEqual(config.contextKeys, ['protocol', 'playerId']);
+  // The CLI's flags go through the same function: --owner-keys alone adds to the default context keys.
+  assert.deepEqual(buildAgentConfig({ ownerKeys: ['guildId'] }).contextKeys, ['playerId', 'roomId', 'protocol', 'guildId']);
+  assert.deepEqual(buildAgentConfig({}), {}, 'nothing asked: the agent defaults');
+  const cli = buildAgentConfig({ contextKeys: ['protocol', 'roomId'] });
+  assert.deepEqual([cli.contextKeys, cli.ownerKeys], [['protocol', 'roomId'], ['roomId']], 'default owner keys only among the chosen context keys');
 });
 
 test('source URIs: file on disk, source-map-only document, and back whatever the encoding', () => {

@@ -5,6 +5,7 @@
  * the dumps open with our own readers; a killed target shows as down while the other is still
  * watched; SIGINT removes the agent; the timeline is a valid trace-event file.
  */
+import type { InspectionReport } from '../../src/protocol/report';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -144,9 +145,13 @@ test('watch: Prometheus sees the leak rise on one target and not the other, rule
     const { stdout: text } = await run(process.execPath, [CLI, 'snapshot', '--from', file('.json')], { cwd: ROOT });
     assert.match(text, new RegExp(`${HEARTBEAT_SITE.replace(/[.]/g, '\\.')}`), 'the text dump names the leaking site');
     const { stdout: json } = await run(process.execPath, [CLI, 'snapshot', '--from', file('.json'), '--json'], { cwd: ROOT });
-    const document = JSON.parse(json) as { schemaVersion: number; sites: Array<{ score: number; location: { path: string; line: number } | null }> };
-    assert.equal(document.schemaVersion, 1);
-    assert.ok(document.sites[0].score >= SCORE_RULE, 'the snapshot that crossed the rule');
+    const document = JSON.parse(json) as InspectionReport;
+    assert.equal(document.format, 'leak-inspector-report');
+    assert.equal(document.schemaVersion, 2);
+    assert.equal(document.producer, 'watch');
+    assert.match(document.label ?? '', /^site_score: /, 'labelled with the rule that wrote it');
+    assert.ok(document.threads[0].sites[0].score >= SCORE_RULE, 'the snapshot that crossed the rule');
+    assert.ok(document.suspects[0].score >= SCORE_RULE, 'its top suspect too');
 
     const profile = JSON.parse(fs.readFileSync(file('.heapprofile'), 'utf8')) as SamplingHeapProfile;
     assert.ok(topAllocationSites(profile).length > 0, 'the heap profile has allocation sites');

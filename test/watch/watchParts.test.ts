@@ -67,6 +67,16 @@ test('metrics: the top N sites by score get their own series, the rest are summe
   assert.equal((await samples(metrics, 'leak_inspector_async_resources_created_total'))[0].value, 7, 'counters stay');
 });
 
+test('metrics: capability warnings are a gauge per code while they hold', async () => {
+  const metrics = new WatchMetrics(3, ROOT);
+  const warned = { ...report(T0, [site(10, 1, 10)]), warnings: [{ code: 'context-unavailable', message: 'AsyncLocalStorage stores cannot be read on this Node' }] };
+  metrics.recordSnapshot('a', [{ report: warned }]);
+  const values = await samples(metrics, 'leak_inspector_capability_warning');
+  assert.deepEqual(values.map(({ labels, value }) => [labels.target, labels.thread, labels.code, value]), [['a', 'main', 'context-unavailable', 1]]);
+  metrics.recordSnapshot('a', [{ report: report(T0 + 1000, [site(10, 1, 10)]) }]);
+  assert.deepEqual(await samples(metrics, 'leak_inspector_capability_warning'), [], 'gone once the warning is');
+});
+
 test('rules: score threshold, growth over N consecutive snapshots, heap growth rate', () => {
   const rules = new Rules({ scoreAtLeast: 80, growthIntervals: 3, heapGrowthMbPerMin: 10, heapWindowS: 10 });
   const MB = 1024 * 1024;

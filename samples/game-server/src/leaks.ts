@@ -1,9 +1,9 @@
 /**
- * The six leak switches of the sample server. Each is a faithful Node.js version of a
+ * The nine leak switches of the sample server. Each is a faithful Node.js version of a
  * goroutine-leak pattern from Go game servers; the code at each bug site is marked
  * `LEAK(name)` so a reader can compare the leaky and the correct branch side by side.
  */
-export const LEAK_NAMES = ['heartbeat', 'pool', 'pending', 'timer', 'abort', 'battle'] as const;
+export const LEAK_NAMES = ['heartbeat', 'pool', 'pending', 'timer', 'abort', 'battle', 'listener', 'holder', 'reactions'] as const;
 export type LeakName = (typeof LEAK_NAMES)[number];
 
 export const LEAK_DESCRIPTIONS: Record<LeakName, string> = {
@@ -13,6 +13,9 @@ export const LEAK_DESCRIPTIONS: Record<LeakName, string> = {
   timer: 'match timeout not cleared when the match ends early',
   abort: 'ranking RPC without AbortSignal keeps retrying after the player left',
   battle: 'finished battles stay ACTIVE in the module-level battles Map',
+  listener: 'each player\'s lobby-feed listener stays on the server-wide presence bus after they leave',
+  holder: 'reconnect tokens (with their sockets) stay in the module-level reconnectTokens Map after the player leaves',
+  reactions: 'every message races the never-settling shutdown promise, adding a reaction that keeps its reply',
 };
 
 export type LeakSet = ReadonlySet<LeakName>;

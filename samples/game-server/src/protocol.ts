@@ -1,7 +1,7 @@
 /** The JSON messages between game clients and the server (one JSON object per text frame). */
 
 export type ClientMessage =
-  | { type: 'login'; playerId: string }
+  | { type: 'login'; playerId: string; reconnectToken?: string }
   | { type: 'queue' }
   | { type: 'ready' }
   | { type: 'attack'; seq: number }
@@ -9,7 +9,7 @@ export type ClientMessage =
   | { type: 'leave' };
 
 export type ServerMessage =
-  | { type: 'welcome'; playerId: string; heartbeatMs: number }
+  | { type: 'welcome'; playerId: string; heartbeatMs: number; reconnectToken: string }
   | { type: 'profile'; playerId: string; wins: number; abandons: number }
   | { type: 'queued'; position: number }
   | { type: 'match_found'; roomId: string; opponent: string }
@@ -21,6 +21,7 @@ export type ServerMessage =
   | { type: 'penalty'; abandons: number }
   | { type: 'rank'; rank: number }
   | { type: 'pong'; t: number }
+  | { type: 'announcement'; text: string }
   | { type: 'left' }
   | { type: 'error'; code: ErrorCode; message: string };
 
@@ -63,7 +64,10 @@ export function parseClientMessage(text: string): ClientMessage {
       if (typeof msg.playerId !== 'string' || !PLAYER_ID.test(msg.playerId)) {
         throw new ProtocolError('bad_message', 'login.playerId must be 1-32 characters of A-Z a-z 0-9 _ -');
       }
-      return { type: 'login', playerId: msg.playerId };
+      if (msg.reconnectToken !== undefined && (typeof msg.reconnectToken !== 'string' || msg.reconnectToken.length > 64)) {
+        throw new ProtocolError('bad_message', 'login.reconnectToken must be the string from welcome');
+      }
+      return { type: 'login', playerId: msg.playerId, reconnectToken: msg.reconnectToken };
     case 'attack':
       if (!Number.isSafeInteger(msg.seq)) throw new ProtocolError('bad_message', 'attack.seq must be an integer');
       return { type: 'attack', seq: msg.seq as number };

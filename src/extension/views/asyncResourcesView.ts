@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { LeakInspectorState, ThreadState } from '../../protocol/lsp';
 import type { SiteReport } from '../../protocol/asyncSnapshot';
-import { typeName } from '../../server/siteText';
+import { typeName } from '../../presentation';
 import { branch, type Node } from './nodeTree';
 import { siteNode, siteNodeId } from './siteNodes';
 

@@ -10,7 +10,7 @@ import type { LeakInspectorState, SampleAllocationsResult } from '../../protocol
 import { SHOW_RETAINERS_COMMAND, type HeapAnalysis } from '../heapCommands';
 import { branch, leaf, type Node } from './nodeTree';
 import { OPEN_SOURCE_COMMAND } from './siteNodes';
-import { formatBytes } from '../../analysis/bytes';
+import { formatBytes } from '../../presentation';
 
 export interface HeapExtras {
   /** Latest allocation sampling per target id. */

@@ -1,9 +1,7 @@
 /** Tree nodes for a leak site: the site (count, trend, age, score, context), its evidence and its creation stack. */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatDuration } from '../../analysis/duration';
 import type { Severity, SiteReport, StackFrame } from '../../protocol/asyncSnapshot';
-import { contextSummary, hoverMarkdown, trendArrow, typeName } from '../../server/siteText';
+import { baseName, contextSummary, formatDuration, hoverMarkdown, siteLabel, trendArrow, typeName } from '../../presentation';
 import { branch, leaf, type Node } from './nodeTree';
 
 export const OPEN_SOURCE_COMMAND = 'leakInspector.openSource';
@@ -17,12 +15,6 @@ const SEVERITY_ICONS: Record<Severity, vscode.ThemeIcon> = {
 /** By the agent's site id: unique within a thread's report (two sites may share a stable key). */
 export function siteNodeId(scope: string, targetId: string, threadId: number, site: SiteReport): string {
   return `${scope}/${targetId}/${threadId}/${site.id}`;
-}
-
-/** `player-session.ts:53` (or the callback for resources created before the attach). */
-export function siteLabel(site: SiteReport): string {
-  if (site.location) return `${path.basename(site.location.path)}:${site.location.line}`;
-  return site.callbackHint ? `callback ${site.callbackHint}` : `${site.type} (unknown site)`;
 }
 
 export function siteNode(id: string, site: SiteReport, threadLabel: string, prefix = ''): Node {
@@ -58,7 +50,7 @@ export function siteNode(id: string, site: SiteReport, threadLabel: string, pref
 
 function frameNode(id: string, frame: StackFrame): Node {
   return leaf(id, frame.functionName, {
-    description: `${path.basename(frame.path)}:${frame.line}:${frame.column}${frame.mapped ? '' : ' (unmapped)'}`,
+    description: `${baseName(frame.path)}:${frame.line}:${frame.column}${frame.mapped ? '' : ' (unmapped)'}`,
     tooltip: frame.mapped ? `${frame.path}:${frame.line}:${frame.column}` : `${frame.path}:${frame.line}:${frame.column}\n${frame.reason ?? ''}`,
     iconPath: new vscode.ThemeIcon('debug-stackframe'),
     command: { command: OPEN_SOURCE_COMMAND, title: 'Open Source', arguments: [frame.path, frame.line, frame.column] },

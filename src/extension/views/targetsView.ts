@@ -1,9 +1,10 @@
 /** Targets: each attached process (status, live resources and trend, heap) and its threads. */
 import type { LeakInspectorState, TargetState } from '../../protocol/lsp';
-import { formatBytes } from '../../analysis/bytes';
-import { formatDuration } from '../../analysis/duration';
+import { formatBytes, formatDuration } from '../../presentation';
 import * as vscode from 'vscode';
 import { branch, leaf, type Node } from './nodeTree';
+
+const STATUS_ICONS: Record<TargetState['status'], string> = { attached: 'plug', snapshotting: 'sync~spin', disconnected: 'debug-disconnect', report: 'file' };
 
 export function targetNodes(state: LeakInspectorState): Node[] {
   return state.targets.map((target) => {
@@ -22,11 +23,15 @@ export function targetNodes(state: LeakInspectorState): Node[] {
     if (target.heapUsage) {
       details.push(leaf(`${id}/heap`, 'heap', { description: `${formatBytes(target.heapUsage.usedSize)} used of ${formatBytes(target.heapUsage.totalSize)}`, iconPath: new vscode.ThemeIcon('database') }));
     }
+    for (const warning of target.warnings ?? []) {
+      details.push(leaf(`${id}/warning/${warning.code}/${warning.thread ?? ''}`, warning.message, { description: warning.thread, iconPath: new vscode.ThemeIcon('warning'), tooltip: `${warning.code}: ${warning.message}` }));
+    }
     if (target.error) details.push(leaf(`${id}/error`, target.error, { iconPath: new vscode.ThemeIcon('error'), tooltip: target.error }));
-    return branch(id, target.pid ? `pid ${target.pid}` : target.label, details, {
+    const name = target.pid ? `pid ${target.pid}` : target.label;
+    return branch(id, target.status === 'report' ? `${name} (saved report)` : name, details, {
       description: targetDescription(target),
       tooltip: `${target.label}\nattached as ${target.target}\n${target.status}${target.error ? `: ${target.error}` : ''}`,
-      iconPath: new vscode.ThemeIcon(target.status === 'disconnected' ? 'debug-disconnect' : target.status === 'snapshotting' ? 'sync~spin' : 'plug'),
+      iconPath: new vscode.ThemeIcon(STATUS_ICONS[target.status]),
       contextValue: 'target',
     }, true);
   });

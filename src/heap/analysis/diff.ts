@@ -7,7 +7,7 @@
 import type { HeapConstructorDiff, HeapDiff, HeapScriptLocation } from '../../protocol/heap';
 import type { RawHeapSnapshot } from '../parser/parseSnapshot';
 import { NO_CLASS } from './aggregates';
-import { classify, prepareGraph } from './analyzeSnapshot';
+import { classify, prepareGraph } from './analyzeHeapGraph';
 import type { InterfaceDefinition } from './interfaces';
 
 /** A snapshot reduced to what a comparison needs: per class key, its objects' ids (ascending) and self sizes. */

@@ -6,7 +6,7 @@
  * two edges V8 records for each WeakMap value).
  */
 import type { HeapEdgeType, HeapObjectRef, HeapRetainers, RetainerPath, RetainerStep } from '../../protocol/heap';
-import type { HeapAnalysis } from './analyzeSnapshot';
+import type { HeapAnalysis } from './analyzeHeapGraph';
 
 const NO_PARENT = 0xffffffff;
 const MAX_NAME = 80;
@@ -115,6 +115,12 @@ export class RetainerIndex {
       return key.className === '(string)' ? JSON.stringify(key.name) : displayName(key);
     }
     return undefined;
+  }
+
+  /** The edge (and the node it comes from) that reaches `ordinal` on its shortest path from the roots; undefined for the roots and the unreachable. */
+  parentOf(ordinal: number): { node: number; edge: number } | undefined {
+    const edge = this.parentEdge[ordinal];
+    return edge === NO_PARENT ? undefined : { node: this.parentNode[ordinal], edge };
   }
 
   /** The path to the object with heap object id `id` (`@id` in DevTools). */

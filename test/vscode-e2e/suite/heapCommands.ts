@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { SiteReport } from '../../../src/protocol/asyncSnapshot';
-import type { HeapFile, SampleAllocationsResult, SnapshotExport, TargetState } from '../../../src/protocol/lsp';
+import type { HeapFile, SampleAllocationsResult, TargetState } from '../../../src/protocol/lsp';
+import type { InspectionReport } from '../../../src/protocol/report';
 import { HEARTBEAT_LEAK, lineOf, startBots, startSample, type SampleTarget } from '../sampleTarget';
 import { e2eDir, nodeBinary } from './environment';
 import { contributes, eventually, workspaceRoot } from './helpers';
@@ -99,9 +100,14 @@ export function defineHeapCommandTests(): void {
       });
       const written = await vscode.commands.executeCommand<string | undefined>('leakInspector.exportSnapshot', file);
       assert.equal(written, file);
-      const exported = JSON.parse(fs.readFileSync(file, 'utf8')) as SnapshotExport;
-      assert.equal(exported.schemaVersion, 1);
-      assert.equal(exported.target, sample!.inspectorUrl());
+      const exported = JSON.parse(fs.readFileSync(file, 'utf8')) as InspectionReport;
+      assert.equal(exported.format, 'leak-inspector-report');
+      assert.equal(exported.schemaVersion, 2);
+      assert.equal(exported.target.address, sample!.inspectorUrl());
+      assert.ok(
+        exported.suspects.some((suspect) => suspect.kind === 'async' && suspect.location?.line === line && suspect.location.path === path.join(root, HEARTBEAT_LEAK.file)),
+        'the heartbeat line is a ranked suspect',
+      );
       const sites = exported.threads.flatMap((thread) => thread.sites);
       assert.ok(sites.length > 0, 'sites');
       const heartbeat = sites.find((site) => isHeartbeat(site, root, line));

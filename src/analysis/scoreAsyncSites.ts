@@ -41,6 +41,10 @@ export function analyzeSnapshot(snapshot: ResolvedAgentSnapshot, options: Analyz
     stackSampling: snapshot.stackSampling,
     sites,
     summary,
+    ...(snapshot.nodeVersion !== undefined && { nodeVersion: snapshot.nodeVersion }),
+    ...(snapshot.openConnections !== undefined && { openConnections: snapshot.openConnections }),
+    ...(snapshot.closureScan !== undefined && { closureScan: snapshot.closureScan }),
+    ...(snapshot.warnings !== undefined && snapshot.warnings.length > 0 && { warnings: snapshot.warnings }),
   };
 }
 
@@ -71,6 +75,8 @@ function analyzeSite(
       trend: growth.trend,
       awaitsPromiseAt,
       noUserFrame: site.type === 'Promise' && !site.resolvedStack.some(isUserFrame),
+      openConnections: snapshot.openConnections,
+      closures: site.closures,
     },
     factors,
   );
@@ -102,6 +108,7 @@ function analyzeSite(
   if (site.callbackHint !== undefined) report.callbackHint = site.callbackHint;
   if (site.delayMs !== undefined) report.delayMs = site.delayMs;
   if (site.meanEndedLifetimeMs !== undefined) report.meanEndedLifetimeMs = site.meanEndedLifetimeMs;
+  if (site.closures !== undefined) report.closures = site.closures;
   return report;
 }
 

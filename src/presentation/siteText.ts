@@ -2,10 +2,10 @@
  * The words editors show for a leak site: diagnostic messages, code lens titles and hover
  * Markdown. One place, so every surface says the same thing.
  */
-import * as path from 'node:path';
-import { formatDuration } from '../analysis';
 import type { ResourceType } from '../protocol/agentSnapshot';
 import type { SiteReport, StackFrame } from '../protocol/asyncSnapshot';
+import { formatDuration } from './duration';
+import { baseName } from './paths';
 
 const TYPE_NAMES: Record<ResourceType, [singular: string, plural: string]> = {
   Timeout: ['timeout', 'timeouts'],
@@ -76,7 +76,7 @@ export function lensTitle(site: SiteReport): string {
 }
 
 export function frameText(frame: StackFrame): string {
-  const where = `${path.basename(frame.path)}:${frame.line}:${frame.column}`;
+  const where = `${baseName(frame.path)}:${frame.line}:${frame.column}`;
   return `${frame.functionName} (${where})${frame.mapped ? '' : ` [unmapped: ${frame.reason ?? 'no source map'}]`}`;
 }
 
@@ -102,4 +102,20 @@ export function hoverMarkdown(sites: readonly { site: SiteReport; threadLabel: s
       return lines.join('\n');
     })
     .join('\n\n---\n\n');
+}
+
+/** `player-session.ts:53` (or the callback for resources created before the attach). */
+export function siteLabel(site: SiteReport): string {
+  if (site.location) return `${baseName(site.location.path)}:${site.location.line}`;
+  return site.callbackHint ? `callback ${site.callbackHint}` : `${site.type} (unknown site)`;
+}
+
+/** `15 live intervals · oldest 4m12s · score 92`: the end-of-line hint at a creation line. */
+export function siteHint(site: SiteReport): string {
+  return `${site.count} live ${typeName(site.type, site.count)} · oldest ${formatDuration(site.oldestAgeMs)} · score ${site.score}`;
+}
+
+/** `main`, `worker-3`: a thread as metrics labels, reports and suspects name it. */
+export function threadName(threadId: number): string {
+  return threadId === 0 ? 'main' : `worker-${threadId}`;
 }

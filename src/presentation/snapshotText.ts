@@ -1,5 +1,6 @@
-import type { AsyncSnapshotReport, SiteReport, SourceLocation, StackFrame } from '../protocol/asyncSnapshot';
+import type { AsyncSnapshotReport, SiteReport, StackFrame } from '../protocol/asyncSnapshot';
 import { formatDuration } from './duration';
+import { formatLocation, plural } from './paths';
 
 export interface TextOptions {
   /** Paths under this directory are shown relative to it. */
@@ -62,22 +63,7 @@ function formatFrame(frame: StackFrame, root: string | undefined): string {
   return frame.mapped ? text : `${text} [unmapped: ${frame.reason ?? 'no source map'}]`;
 }
 
-export function formatLocation({ path, line, column }: SourceLocation, root: string | undefined): string {
-  return `${relativeTo(path, root)}:${line}:${column}`;
-}
-
-/** Prefix-based rather than `path.relative`: the target may run on another OS than the CLI. */
-function relativeTo(path: string, root: string | undefined): string {
-  if (!root) return path;
-  const base = root.replace(/[\\/]+$/, '');
-  return path.startsWith(base) && /^[\\/]/.test(path.slice(base.length)) ? path.slice(base.length + 1) : path;
-}
-
 function formatTotals(report: AsyncSnapshotReport): string {
   const totals = Object.entries(report.totalsByType).filter(([, count]) => count > 0);
   return totals.length > 0 ? totals.map(([type, count]) => `${type} ${count}`).join(', ') : 'no live resources';
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

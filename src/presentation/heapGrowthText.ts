@@ -1,6 +1,6 @@
 import type { HeapGrowthReport, HeapGrowthSite } from '../protocol/heap';
 import { formatBytes } from './bytes';
-import { formatLocation } from './formatText';
+import { formatLocation } from './paths';
 
 /** The classes of the program that piled up between two heap snapshots, as the dump's heap part. */
 export function formatHeapGrowthText(report: HeapGrowthReport, options: { root?: string; maxSites?: number } = {}): string {

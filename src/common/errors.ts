@@ -1,0 +1,4 @@
+/** The readable message of anything thrown (an Error's message, anything else as text). Node-free. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,287 @@
+/**
+ * Growth by holder, as suspects: the containers, listeners and promise reactions that grew
+ * between two heap snapshots (see `heap/analysis/holderGrowth.ts`), each named by the program's
+ * own variable or property that holds it (`rooms`, `.subscriptions of PresenceBus`, `process`)
+ * and located at that declaration in the original TypeScript, or at the listener's or
+ * handler's function. What only Node's internals or the agent hold is never reported.
+ */
+import { readFile } from 'node:fs/promises';
+import type { ScoreFactor, SourceLocation } from '../protocol/asyncSnapshot';
+import type { GrownContainer, GrownReactions, HeapEntryKind, HeapScriptLocation, HolderGrowth, HolderHop, ListenerGroup } from '../protocol/heap';
+import type { Suspect } from '../protocol/report';
+import { formatBytes } from '../presentation/bytes';
+import { isUserFrame, type ResolvedLocation } from '../sourcemap';
+import { AGENT_SCRIPT_URL } from '../agent/stacks';
+import type { InspectorSession, ScriptPosition } from './inspectorSession';
+import { scoreHolderGrowth, type HolderLifetime } from './holderScore';
+
+/** What naming needs from a session: script positions to original sources, and their text. */
+export type SourceLookup = Pick<InspectorSession, 'resolveScriptPositions' | 'sourceContent'>;
+
+/** Globals Node defines: a container reached only through one of them is Node's, not the program's. */
+const NODE_GLOBALS = new Set(['process', 'Buffer', 'global', 'globalThis', 'console', 'performance', 'navigator', 'crypto', 'fetch', 'require', 'module']);
+
+interface NamedHolder {
+  name: string;
+  location: SourceLocation | null;
+  lifetime: HolderLifetime;
+  /** Named by the program's own variable or class (not only a global). */
+  own: boolean;
+}
+
+/** Suspects of kinds `holder`, `listener` and `promise-reactions`, highest score first. */
+export async function holderGrowthSuspects(growth: HolderGrowth, sources: SourceLookup, thread = 'main'): Promise<Suspect[]> {
+  const namer = new SuspectNamer(sources);
+  await namer.resolve(growth);
+  const suspects: Suspect[] = [];
+  for (const container of growth.containers) {
+    const suspect = await namer.containerSuspect(container, thread);
+    if (suspect) suspects.push(suspect);
+  }
+  for (const group of growth.listeners) {
+    const suspect = await namer.listenerSuspect(group, thread);
+    if (suspect) suspects.push(suspect);
+  }
+  for (const reactions of growth.reactions) {
+    const suspect = await namer.reactionsSuspect(reactions, thread);
+    if (suspect) suspects.push(suspect);
+  }
+  return mergeByKey(suspects).sort((a, b) => b.score - a.score || (b.growth ?? 0) - (a.growth ?? 0));
+}
+
+class SuspectNamer {
+  private readonly locations = new Map<string, ResolvedLocation | undefined>();
+  private readonly sourceTexts = new Map<string, Promise<string[] | undefined>>();
+
+  constructor(private readonly sources: SourceLookup) {}
+
+  /** Resolves every script position the results mention, in one batch. */
+  async resolve(growth: HolderGrowth): Promise<void> {
+    const positions = new Map<string, HeapScriptLocation>();
+    const add = (location: HeapScriptLocation | undefined) => {
+      if (location) positions.set(positionKey(location), location);
+    };
+    const addHops = (hops: HolderHop[]) => {
+      for (const hop of hops) {
+        add(hop.from.location);
+        add(hop.scopeFunction?.location);
+      }
+    };
+    for (const container of growth.containers) {
+      addHops(container.holder);
+      container.entryKinds.forEach((kind) => add(kind.location));
+    }
+    for (const group of growth.listeners) {
+      addHops(group.holder);
+      add(group.listener.location);
+    }
+    for (const reactions of growth.reactions) {
+      addHops(reactions.holder);
+      reactions.handlers.forEach((kind) => add(kind.location));
+    }
+    const list = [...positions.values()];
+    const resolved = await this.sources.resolveScriptPositions(list.map(toScriptPosition));
+    list.forEach((location, i) => this.locations.set(positionKey(location), resolved[i]));
+  }
+
+  async containerSuspect(container: GrownContainer, thread: string): Promise<Suspect | undefined> {
+    const holder = await this.nameHolder(container.holder, false);
+    if (!holder) return undefined;
+    const { beforeCount, afterCount, newEntries, addedBytes, ownerGone, kind } = container;
+    const added = afterCount - beforeCount;
+    const { score, severity, factors } = scoreHolderGrowth({ noun: 'entries', beforeCount, afterCount, newCount: newEntries, addedBytes, lifetime: holder.lifetime, holderName: holder.name, ownerGone });
+    return this.suspect('holder', holder, thread, {
+      title: `+${added} entries in ${holder.name} (${kind})`,
+      location: holder.location,
+      score, severity, factors, count: afterCount, growth: added, retainedBytes: addedBytes,
+      details: [
+        { label: 'holder', value: `${holder.name} (${kind} @${container.container.id})` },
+        { label: 'entries', value: `${beforeCount} → ${afterCount}; ${newEntries} new` },
+        ...container.entryKinds.map((entry) => ({ label: 'new entries', value: this.describeEntries(entry) })),
+        { label: 'held by', value: hopsText(container.holder) },
+      ],
+    });
+  }
+
+  async listenerSuspect(group: ListenerGroup, thread: string): Promise<Suspect | undefined> {
+    const holder = await this.nameHolder(group.holder, true);
+    if (holder === null) return undefined;
+    const listenerAt = group.listener.location && this.locations.get(positionKey(group.listener.location));
+    const ownListener = listenerAt !== undefined && isUserFrame(listenerAt);
+    if (!holder?.own && !ownListener) return undefined;
+    const emitterName = holder?.name ?? `${group.emitter.className} @${group.emitter.id}`;
+    const { beforeCount, afterCount, newListeners, addedBytes, ownerGone, event } = group;
+    const added = Math.max(0, afterCount - beforeCount);
+    const named: NamedHolder = holder ?? { name: emitterName, location: null, lifetime: 'unknown', own: false };
+    const { score, severity, factors } = scoreHolderGrowth({ noun: 'listeners', beforeCount, afterCount, newCount: newListeners, addedBytes, lifetime: named.lifetime, holderName: emitterName, ownerGone });
+    const fn = group.listener.name ? `${group.listener.name}()` : 'anonymous function';
+    return this.suspect('listener', named, thread, {
+      title: added > 0 ? `+${added} '${event}' listeners on ${emitterName}` : `${afterCount} '${event}' listeners on ${emitterName}`,
+      location: ownListener ? sourceLocation(listenerAt) : named.location,
+      keyExtra: event,
+      score, severity, factors, count: afterCount, growth: added, retainedBytes: group.retainedBytes,
+      details: [
+        { label: 'emitter', value: `${emitterName} (${group.emitterKind} @${group.emitter.id})${named.location ? ` declared at ${where(named.location)}` : ''}` },
+        { label: 'listener', value: `${fn}${listenerAt ? ` at ${where(sourceLocation(listenerAt))}` : ''}` },
+        { label: 'listeners', value: `${beforeCount} → ${afterCount}; ${newListeners} new, keeping ${formatBytes(addedBytes)}` },
+        { label: 'held by', value: hopsText(group.holder) },
+      ],
+    });
+  }
+
+  async reactionsSuspect(reactions: GrownReactions, thread: string): Promise<Suspect | undefined> {
+    const holder = await this.nameHolder(reactions.holder, false);
+    if (holder === null) return undefined;
+    const handler = reactions.handlers.map((kind) => ({ kind, at: kind.location && this.locations.get(positionKey(kind.location)) })).find(({ at }) => at && isUserFrame(at));
+    if (!holder?.own && !handler) return undefined;
+    const promiseName = holder?.name ?? `Promise @${reactions.promise.id}`;
+    const named: NamedHolder = holder ?? { name: promiseName, location: null, lifetime: 'unknown', own: false };
+    const { beforeCount, afterCount, newReactions, addedBytes } = reactions;
+    const added = afterCount - beforeCount;
+    const { score, severity, factors } = scoreHolderGrowth({ noun: 'reactions', beforeCount, afterCount, newCount: newReactions, addedBytes, lifetime: named.lifetime, holderName: promiseName, ownerGone: 0 });
+    return this.suspect('promise-reactions', named, thread, {
+      title: `+${added} reactions on the pending promise ${promiseName}`,
+      location: handler?.at ? sourceLocation(handler.at) : named.location,
+      score, severity, factors, count: afterCount, growth: added, retainedBytes: addedBytes,
+      details: [
+        { label: 'promise', value: `${promiseName} (Promise @${reactions.promise.id})${named.location ? ` declared at ${where(named.location)}` : ''}` },
+        { label: 'reactions', value: `${beforeCount} → ${afterCount}; ${newReactions} new, keeping ${formatBytes(addedBytes)}` },
+        ...reactions.handlers.map((kind) => ({ label: 'handlers', value: this.describeEntries(kind) })),
+        { label: 'held by', value: hopsText(reactions.holder) },
+      ],
+    });
+  }
+
+  private suspect(
+    kind: Suspect['kind'],
+    holder: NamedHolder,
+    thread: string,
+    fields: Pick<Suspect, 'title' | 'location' | 'score' | 'severity' | 'count' | 'growth' | 'retainedBytes' | 'details'> & { factors: ScoreFactor[]; keyExtra?: string },
+  ): Suspect {
+    const { keyExtra, ...rest } = fields;
+    const at = fields.location ? `${fields.location.path}:${fields.location.line}` : '?';
+    return { kind, key: [kind, at, holder.name, keyExtra].filter((part) => part !== undefined).join('|'), holder: holder.name, thread, paths: [], estimated: false, ...rest };
+  }
+
+  /** `20 × {id, socket} (12.5 KiB)`, closures as `20 × closure onTick() at presence.ts:12 (…)`. */
+  private describeEntries(entry: HeapEntryKind): string {
+    const at = entry.location && this.locations.get(positionKey(entry.location));
+    const what = entry.className === 'Function' ? `closure ${entry.functionName || 'anonymous'}()` : entry.className;
+    return `${entry.count} × ${what}${at ? ` at ${where(sourceLocation(at))}` : ''} (${formatBytes(entry.bytes)})`;
+  }
+
+  /**
+   * The first hop a user knows, from the object up: a variable of the program's own code, a
+   * property of an object of one of its classes, or a global; with the accesses below it
+   * (`state.players`, `.subscriptions of PresenceBus`). Null for the agent's own objects;
+   * undefined when only Node's internals or libraries hold it.
+   */
+  private async nameHolder(hops: HolderHop[], emitter: boolean): Promise<NamedHolder | null | undefined> {
+    if (hops.some((hop) => hop.agent)) return null;
+    for (let i = 0; i < hops.length; i++) {
+      const hop = hops[i];
+      const below = accessText(hops.slice(0, i));
+      if (this.isAgent(hop)) return null;
+      if (hop.global) {
+        // `globalThis.cache.get(…)` is the program's; a path through a function's closure (Node's or a wrapper's) is not.
+        if (below.includes('…') || (!emitter && NODE_GLOBALS.has(hop.edgeName))) return undefined;
+        const name = hop.edgeName === 'process' ? 'process' : `globalThis.${hop.edgeName}`;
+        return { name: `${name}${below}`, location: null, lifetime: 'process', own: hop.edgeName !== 'process' };
+      }
+      if (hop.edgeType === 'context') {
+        const scope = hop.scopeFunction?.location && this.locations.get(positionKey(hop.scopeFunction.location));
+        if (!scope || !isUserFrame(scope)) continue;
+        const declared = await this.declaration(scope.path, hop.edgeName, scope.line, 'variable');
+        const location = declared ?? sourceLocation(scope);
+        return { name: `${hop.edgeName}${below}`, location, lifetime: declared?.topLevel ? 'process' : 'scope', own: true };
+      }
+      const classAt = hop.from.location && this.locations.get(positionKey(hop.from.location));
+      if (classAt && isUserFrame(classAt) && (hop.edgeType === 'property' || hop.edgeType === 'element' || hop.edgeType === 'internal')) {
+        const className = hop.from.className === 'Function' ? `${hop.from.name || 'anonymous'}()` : hop.from.className;
+        const declared = hop.edgeType === 'property' ? await this.declaration(classAt.path, hop.edgeName, classAt.line, 'property') : undefined;
+        return { name: `${hop.edgeLabel}${below} of ${className}`, location: declared ?? sourceLocation(classAt), lifetime: 'object', own: true };
+      }
+    }
+    return undefined;
+  }
+
+  /** A hop inside the agent's own script (its wrappers and records): never the program's. */
+  private isAgent(hop: HolderHop): boolean {
+    return [hop.from.location, hop.scopeFunction?.location].some((location) => location && this.locations.get(positionKey(location))?.generated.url.endsWith(AGENT_SCRIPT_URL));
+  }
+
+  /**
+   * The declaration of `name` in an original source: for a variable, the last one at or before
+   * `nearLine` (the closure over its scope), else the first; for a property, the first class
+   * field or `this.name =` from the class's line on.
+   */
+  private async declaration(file: string, name: string, nearLine: number, kind: 'variable' | 'property'): Promise<(SourceLocation & { topLevel: boolean }) | undefined> {
+    if (!/^[\w$]+$/.test(name)) return undefined;
+    const lines = await this.sourceLines(file);
+    if (!lines) return undefined;
+    const pattern =
+      kind === 'variable'
+        ? new RegExp(`\\b(?:const|let|var)\\s+${name}\\b|\\b(?:const|let|var)\\s*[{[][^=]*\\b${name}\\b|\\bfunction\\s*\\*?\\s*${name}\\s*\\(|\\bclass\\s+${name}\\b`)
+        : new RegExp(`this\\.${name}\\s*=[^=]|^\\s*(?:(?:private|public|protected|readonly|static|declare|override)\\s+)*#?${name}\\s*[?!]?\\s*[:=]`);
+    const found: number[] = [];
+    lines.forEach((text, i) => pattern.test(text) && found.push(i + 1));
+    if (found.length === 0) return undefined;
+    const line = kind === 'variable' ? (found.filter((l) => l <= nearLine).pop() ?? found[0]) : (found.find((l) => l >= nearLine) ?? found[0]);
+    const text = lines[line - 1];
+    const column = Math.max(0, text.search(new RegExp(`\\b${name}\\b`))) + 1;
+    return { path: file, line, column, topLevel: !/^\s/.test(text) };
+  }
+
+  private sourceLines(file: string): Promise<string[] | undefined> {
+    let text = this.sourceTexts.get(file);
+    if (!text) {
+      text = readFile(file, 'utf8')
+        .catch(() => this.sources.sourceContent(file))
+        .then((content) => content?.split(/\r?\n/))
+        .catch(() => undefined);
+      this.sourceTexts.set(file, text);
+    }
+    return text;
+  }
+}
+
+/** The accesses below a holder, read as code (`.players.get("p1")`); stops at a hop code cannot write. */
+function accessText(hops: HolderHop[]): string {
+  let text = '';
+  for (const hop of [...hops].reverse()) {
+    if (!/^(\.|\[|\.get\()/.test(hop.edgeLabel)) return `${text}…`;
+    text += hop.edgeLabel;
+  }
+  return text;
+}
+
+/** The hops from the root side down: `system / Context ->presence → PresenceBus .subscriptions → Map`. */
+function hopsText(hops: HolderHop[]): string {
+  return [...hops].reverse().map((hop) => `${hop.from.className} ${hop.edgeLabel}`).join(' → ');
+}
+
+/** One entry per kind and line: listeners of one function on one emitter seen through two events stay apart by key. */
+function mergeByKey(suspects: Suspect[]): Suspect[] {
+  const byKey = new Map<string, Suspect>();
+  for (const suspect of suspects) {
+    const seen = byKey.get(suspect.key);
+    if (!seen || suspect.score > seen.score) byKey.set(suspect.key, suspect);
+  }
+  return [...byKey.values()];
+}
+
+function positionKey(location: HeapScriptLocation): string {
+  return `${location.scriptId}:${location.line}:${location.column}`;
+}
+
+function toScriptPosition(location: HeapScriptLocation): ScriptPosition {
+  return { scriptId: String(location.scriptId), lineNumber: location.line, columnNumber: location.column };
+}
+
+function sourceLocation(location: ResolvedLocation): SourceLocation {
+  return { path: location.path, line: location.line, column: location.column };
+}
+
+function where(location: SourceLocation): string {
+  return `${location.path}:${location.line}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Growth by holder against real processes: a TCP lobby server (test/fixtures/heap-apps/lobby.ts,
+ * compiled with a source map) whose players are real connections. Players join and leave before
+ * the first heap snapshot (so emitters already hold listeners) and during the scenario; the
+ * leaky mode keeps everything a player registered, the clean mode undoes it. Suspects must name
+ * the holder as the program does, point at the TypeScript line, count the operations exactly
+ * and never report Node's internals or the agent.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { buildSync } from 'esbuild';
+import { HeapGrowthProbe } from '../../src/engine/heapGrowth';
+import { InspectorSession } from '../../src/engine/inspectorSession';
+import type { Suspect } from '../../src/protocol/report';
+import { spawnProcess, type Cleanup } from '../helpers/inspectedProcess';
+import { targetNode } from '../helpers/nodeVersions';
+
+const SOURCE = path.resolve(__dirname, '../fixtures/heap-apps/lobby.ts');
+const BEFORE_PLAYERS = 5;
+const PLAYERS = 20;
+const MESSAGES = 2;
+
+const outDir = mkdtempSync(path.join(tmpdir(), 'holder-growth-'));
+after(() => rmSync(outDir, { recursive: true, force: true }));
+const SCRIPT = path.join(outDir, 'lobby.js');
+buildSync({ entryPoints: [SOURCE], outfile: SCRIPT, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline', logLevel: 'error' });
+
+/** 1-based line of the first line of the fixture containing `marker`. */
+function lineOf(marker: string): number {
+  const index = readFileSync(SOURCE, 'utf8').split('\n').findIndex((text) => text.includes(marker));
+  assert.ok(index >= 0, `${marker} not in the fixture`);
+  return index + 1;
+}
+
+async function startLobby(t: Cleanup, mode: 'leak' | 'clean', node = process.execPath): Promise<{ session: InspectorSession; port: number }> {
+  const target = spawnProcess(t, node, ['--inspect=127.0.0.1:0', SCRIPT], { env: { ...process.env, LOBBY_MODE: mode } });
+  const [, url] = await target.waitForOutput(/Debugger listening on (ws:\/\/\S+)/, 10_000);
+  const [, port] = await target.waitForOutput(/listening (\d+)/, 10_000);
+  const session = await InspectorSession.attach(url);
+  t.after(() => session.detach().catch(() => undefined));
+  return { session, port: Number(port) };
+}
+
+/** `players` real connections at once; each sends `messages` lines (one `ok` back per line), then hangs up. */
+async function playRound(port: number, players: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: players }, async () => {
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      const oks = () => received.split('ok\n').length - 1;
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      for (let i = 1; i <= MESSAGES; i++) {
+        socket.write(`move ${i}\n`);
+        while (oks() < i) await new Promise((resolve) => socket.once('data', resolve));
+      }
+      socket.end();
+      await new Promise((resolve) => socket.once('close', resolve));
+    }),
+  );
+  // The server sees each hang-up a moment after the client does.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+async function scenario(t: Cleanup, mode: 'leak' | 'clean', node?: string): Promise<Suspect[]> {
+  const { session, port } = await startLobby(t, mode, node);
+  await playRound(port, BEFORE_PLAYERS);
+  const probe = await HeapGrowthProbe.start(session);
+  t.after(() => probe.dispose());
+  await playRound(port, PLAYERS);
+  const report = await probe.finish();
+  assert.ok(report.suspects, 'the probe reports growth by holder');
+  return report.suspects;
+}
+
+function describeSuspects(suspects: Suspect[]): string {
+  return suspects.map((s) => `${s.score} ${s.severity} ${s.kind} ${s.title} @ ${s.location ? `${path.basename(s.location.path)}:${s.location.line}` : '?'}`).join('\n');
+}
+
+function find(suspects: Suspect[], kind: Suspect['kind'], holder: string | RegExp): Suspect {
+  const found = suspects.find((s) => s.kind === kind && (typeof holder === 'string' ? s.holder === holder : holder.test(s.holder ?? '')));
+  assert.ok(found, `no ${kind} suspect held by ${holder}:\n${describeSuspects(suspects)}`);
+  return found;
+}
+
+function assertAt(suspect: Suspect, marker: string): void {
+  assert.equal(suspect.location?.path, SOURCE, `${suspect.title}: ${JSON.stringify(suspect.location)}`);
+  assert.equal(suspect.location?.line, lineOf(marker), `${suspect.title} at line ${suspect.location?.line}, expected the line of ${marker}`);
+}
+
+describe('growth by holder', () => {
+  test('a lobby that keeps what each player registered: every holder named, located and counted', async (t) => {
+    const suspects = await scenario(t, 'leak');
+    const shown = describeSuspects(suspects);
+
+    const players = find(suspects, 'holder', 'players');
+    assert.equal(players.growth, PLAYERS, shown);
+    assert.equal(players.count, BEFORE_PLAYERS + PLAYERS);
+    assertAt(players, 'const players = new Map');
+    assert.equal(players.severity, 'high', JSON.stringify(players.factors));
+    assert.match(players.details.map((d) => d.value).join('\n'), /20 × \{id, socket/);
+    assert.ok(players.factors.find((f) => f.name === 'owner-gone')!.points > 0, 'entries keep sockets that closed');
+
+    const hooks = find(suspects, 'holder', 'leaveHooks');
+    assert.equal(hooks.growth, PLAYERS, shown);
+    assertAt(hooks, 'const leaveHooks');
+    assert.match(hooks.details.map((d) => d.value).join('\n'), new RegExp(`closure hook\\(\\) at .*lobby\\.ts:${lineOf('const hook = ')}`));
+
+    const subscriptions = find(suspects, 'holder', '.subscriptions of PresenceBus');
+    assert.equal(subscriptions.growth, PLAYERS, shown);
+    assertAt(subscriptions, 'private readonly subscriptions');
+
+    const tick = find(suspects, 'listener', 'bus');
+    assert.equal(tick.growth, PLAYERS, shown);
+    assert.equal(tick.count, BEFORE_PLAYERS + PLAYERS, 'listeners added before the first snapshot are counted');
+    assert.match(tick.title, /'tick' listeners on bus/);
+    assertAt(tick, 'const onTick');
+    assert.equal(tick.severity, 'high', JSON.stringify(tick.factors));
+
+    const abort = suspects.find((s) => s.kind === 'listener' && /'abort'/.test(s.title));
+    assert.ok(abort, shown);
+    assert.equal(abort.growth, PLAYERS);
+    assert.match(abort.holder ?? '', /^lifetime/, abort.holder);
+    assertAt(abort, 'const onAbort');
+
+    const race = find(suspects, 'promise-reactions', 'shutdown');
+    assert.equal(race.growth, PLAYERS * MESSAGES, shown);
+    assertAt(race, 'const shutdown');
+    const then = find(suspects, 'promise-reactions', 'drained');
+    assert.equal(then.growth, PLAYERS * MESSAGES, shown);
+    assertAt(then, 'drained.then(');
+    assert.notEqual(then.severity, 'low', JSON.stringify(then.factors));
+
+    // Nothing else: no Node internal, no agent object, every suspect in the program's own source.
+    for (const suspect of suspects) assert.equal(suspect.location?.path, SOURCE, `not the program's: ${suspect.title} ${suspect.holder}\n${shown}`);
+    assert.ok(!/leak-inspector|agent/i.test(JSON.stringify(suspects)), shown);
+  });
+
+  test('the clean lobby (every registration undone on leave) reports nothing medium or high', async (t) => {
+    const suspects = await scenario(t, 'clean');
+    const flagged = suspects.filter((s) => s.severity !== 'low');
+    assert.deepEqual(describeSuspects(flagged), '', describeSuspects(suspects));
+  });
+
+  test('Node 24 target: the same holders and listeners', async (t) => {
+    const { node } = await targetNode(24, () => undefined);
+    const suspects = await scenario(t, 'leak', node);
+    const shown = describeSuspects(suspects);
+    assert.equal(find(suspects, 'holder', 'players').growth, PLAYERS, shown);
+    assert.equal(find(suspects, 'listener', 'bus').growth, PLAYERS, shown);
+    assert.equal(find(suspects, 'holder', '.subscriptions of PresenceBus').growth, PLAYERS, shown);
+    assert.equal(find(suspects, 'promise-reactions', 'drained').growth, PLAYERS * MESSAGES, shown);
+  });
+});
