@@ -16,7 +16,7 @@ import { OwnershipTracker } from './ownership';
 import { Patcher } from './patcher';
 import { PromiseTracking } from './promises';
 import { Registry, siteKeyOf, type ResourceRecord } from './registry';
-import { callbackKey, SiteBuilder } from './sites';
+import { callbackKey, SiteBuilder, SnapshotObjects } from './sites';
 import { StackSampler } from './stacks';
 import { Timeline } from './timeline';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
@@ -52,8 +52,8 @@ export class Agent {
   private readonly originalSetTimeout: typeof setTimeout;
   private snapshots = 0;
   private lastSnapshotAt = this.installedAt;
-  /** The last snapshot's representative callbacks, read by the engine over CDP. */
-  callbacks: unknown[] = [];
+  /** The last snapshot's representative callbacks (and listeners, emitters), read by the engine over CDP; weak. */
+  callbacks = new SnapshotObjects();
 
   readonly timerListsFound: boolean;
 
@@ -127,9 +127,10 @@ export class Agent {
       builder.add(siteOfCallback.get(type)?.get(code) ?? `${type}|${code}`, type, record, callback, record.preexisting === true);
     }
 
-    this.callbacks = [];
-    const sites = builder.build(this.recentStats(), this.callbacks);
-    const listeners = this.listeners.census(ownerHandles, this.callbacks);
+    const objects: unknown[] = [];
+    const sites = builder.build(this.recentStats(), objects);
+    const listeners = this.listeners.census(ownerHandles, objects);
+    this.callbacks = new SnapshotObjects(objects);
     this.ownership.prune(ownerHandles, builder.referencedBindingKeys);
     this.lastSnapshotAt = now;
     const live = Object.values(totals).reduce((sum, n) => sum + (n ?? 0), 0);
@@ -185,7 +186,7 @@ export class Agent {
     this.registry.clear();
     this.siteIds.clear();
     this.toFormat.length = 0;
-    this.callbacks = [];
+    this.callbacks = new SnapshotObjects();
     syncEsmExports(getBuiltin);
   }
 

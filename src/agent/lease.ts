@@ -5,6 +5,7 @@
  */
 import type { AgentConfig, AgentSnapshot, TimelineRead } from '../protocol/agentSnapshot';
 import type { Agent } from './agent';
+import type { SnapshotObjects } from './sites';
 import type { TimerInternals } from './timers';
 
 type GetBuiltin = (id: string) => unknown;
@@ -65,7 +66,7 @@ export function publishAgent(version: string, globalKey: symbol, createAgent: Ag
   let agent: Agent | undefined;
   // Random start: a lease id of a replaced agent (another version) cannot release one of ours.
   let nextLease = 1 + Math.floor(Math.random() * 2 ** 30);
-  const leases = new Map<number, { token: WeakRef<object>; callbacks: unknown[]; timelineCursor?: number }>();
+  const leases = new Map<number, { token: WeakRef<object>; callbacks: SnapshotObjects | undefined; timelineCursor?: number }>();
   const remove = () => {
     if (!agent) return false;
     agent.uninstall(getBuiltin);
@@ -94,7 +95,7 @@ export function publishAgent(version: string, globalKey: symbol, createAgent: Ag
       pruneLeases();
       const lease = nextLease++;
       const token: InstallReply = { reused, version, installedAt: agent.installedAt, timerListsFound: agent.timerListsFound, lease, leases: leases.size + 1 };
-      leases.set(lease, { token: new WeakRef(token), callbacks: [] });
+      leases.set(lease, { token: new WeakRef(token), callbacks: undefined });
       collected.register(token, lease);
       return token;
     },
@@ -106,7 +107,7 @@ export function publishAgent(version: string, globalKey: symbol, createAgent: Ag
       return snapshot;
     },
     callbacksOf(lease) {
-      return (lease === undefined ? undefined : leases.get(lease)?.callbacks) ?? agent?.callbacks ?? [];
+      return ((lease === undefined ? undefined : leases.get(lease)?.callbacks) ?? agent?.callbacks)?.values() ?? [];
     },
     timeline(lease) {
       const held = leases.get(lease);

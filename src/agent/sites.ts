@@ -155,6 +155,27 @@ export class SiteBuilder {
   }
 }
 
+/**
+ * The objects of one snapshot that the engine reads over CDP afterwards (representative and
+ * sampled callbacks, listeners, emitters), by the index the snapshot gives them. Held weakly:
+ * a strong array kept them, and through their closures the program's sessions and sockets,
+ * alive until the next snapshot, so a heap snapshot taken after a scenario found them "leaked".
+ * A live resource holds its own callback, so what the engine asks for is still there; what was
+ * collected meanwhile reads as `undefined`, which is no evidence of anything.
+ */
+export class SnapshotObjects {
+  private readonly refs: Array<WeakRef<object> | undefined>;
+
+  constructor(objects: readonly unknown[] = []) {
+    this.refs = objects.map((value) => ((typeof value === 'object' && value !== null) || typeof value === 'function' ? new WeakRef(value) : undefined));
+  }
+
+  /** The objects still alive, in index order (`undefined` where one was collected). */
+  values(): unknown[] {
+    return this.refs.map((ref) => ref?.deref());
+  }
+}
+
 /** Reservoir sampling: every callback seen has the same chance to be among the samples. */
 function sampleCallback(site: SiteAccumulator, callback: unknown): void {
   const seen = ++site.callbacksSeen;

@@ -3,10 +3,17 @@
  * 0–100 scale as every other kind. Being provably stuck is strong evidence on its own (no false
  * positive by construction); many of them, held by something long-lived, and growing add to it.
  * A single one scores medium at most: `await new Promise(() => {})` keeping `main` alive is a
- * known idiom.
+ * known idiom. One suspect per chain's root site: the outer links of the chains (the async
+ * functions suspended on them, the promises their handlers derived) are listed as its
+ * consequences, their bytes counted with it.
+ *
+ * Orphaned promises (`orphaned-promise`: pending, could settle, owner gone) start lower: nothing
+ * proves they will never settle, so many of them, every owner gone and held by something
+ * long-lived reads medium; growth adds to it.
  */
 import type { ScoreFactor } from '../protocol/asyncSnapshot';
-import type { PromiseHeapAnalysis, StuckPromiseGroup } from '../protocol/heap';
+import { describeConsequence } from '../heap/analysis/pendingPromises';
+import type { OrphanedPromiseGroup, PromiseConsequence, PromiseHeapAnalysis, PromiseSite, StuckPromiseGroup } from '../protocol/heap';
 import type { Suspect } from '../protocol/report';
 import { severityOf } from './leakScore';
 
@@ -21,9 +28,16 @@ export interface StuckPromiseSuspectOptions {
 }
 
 export function stuckPromiseKey(group: StuckPromiseGroup): string {
-  const { site } = group;
-  const where = site.location ? `${site.location.path}:${site.location.line}:${site.location.column}` : site.scriptLocation ? `script ${site.scriptLocation.scriptId}:${site.scriptLocation.line}:${site.scriptLocation.column}` : (site.holder ?? group.holder).replace(/\[\d+\]/g, '[]');
-  return `stuck-promise:${site.kind}:${site.functionName}:${where}`;
+  return siteKey('stuck-promise', group);
+}
+
+export function orphanedPromiseKey(group: OrphanedPromiseGroup): string {
+  return siteKey('orphaned-promise', group);
+}
+
+function siteKey(kind: string, { site, holder }: { site: PromiseSite; holder: string }): string {
+  const where = site.location ? `${site.location.path}:${site.location.line}:${site.location.column}` : site.scriptLocation ? `script ${site.scriptLocation.scriptId}:${site.scriptLocation.line}:${site.scriptLocation.column}` : (site.holder ?? holder).replace(/\[\d+\]/g, '[]');
+  return `${kind}:${site.kind}:${site.functionName}:${where}`;
 }
 
 export function toStuckPromiseSuspects(analysis: PromiseHeapAnalysis, options: StuckPromiseSuspectOptions = {}): Suspect[] {
@@ -51,6 +65,7 @@ export function toStuckPromiseSuspects(analysis: PromiseHeapAnalysis, options: S
         details: [
           { label: 'why', value: group.explanation },
           { label: 'held by', value: group.holder },
+          ...consequenceDetails(group.consequences),
           ...(group.retainerPath ? [{ label: 'path from the GC roots', value: group.retainerPath.text }] : []),
           { label: 'heap ids', value: group.sampleIds.map((id) => `@${id}`).join(' ') },
         ],
@@ -59,6 +74,69 @@ export function toStuckPromiseSuspects(analysis: PromiseHeapAnalysis, options: S
       return suspect;
     })
     .sort((a, b) => b.score - a.score || b.count - a.count);
+}
+
+/**
+ * Orphaned-promise groups as ranked suspects. `previous`: counts per key of an earlier census.
+ */
+export function toOrphanedPromiseSuspects(analysis: PromiseHeapAnalysis, options: StuckPromiseSuspectOptions = {}): Suspect[] {
+  return (analysis.orphaned ?? [])
+    .map((group) => {
+      const key = orphanedPromiseKey(group);
+      const previous = options.previous?.get(key);
+      const growth = previous === undefined ? null : group.count - previous;
+      const factors = [ownersGone(group), many(group, 15), heldBy(group, 10), growing(growth)];
+      const score = Math.min(100, factors.reduce((sum, factor) => sum + factor.points, 0));
+      const suspect: Suspect = {
+        kind: 'orphaned-promise',
+        key,
+        title: orphanedTitle(group),
+        location: group.site.location ?? null,
+        holder: group.holder,
+        thread: options.thread ?? 'main',
+        score,
+        severity: severityOf(score),
+        factors,
+        count: group.count,
+        growth,
+        retainedBytes: group.retainedSize,
+        paths: [],
+        details: [
+          { label: 'why', value: group.explanation },
+          { label: 'owner', value: group.ownerEvidence },
+          { label: 'held by', value: group.holder },
+          ...consequenceDetails(group.consequences),
+          ...(group.retainerPath ? [{ label: 'path from the GC roots', value: group.retainerPath.text }] : []),
+          { label: 'heap ids', value: group.sampleIds.map((id) => `@${id}`).join(' ') },
+        ],
+        estimated: false,
+      };
+      return suspect;
+    })
+    .sort((a, b) => b.score - a.score || b.count - a.count);
+}
+
+function consequenceDetails(consequences: PromiseConsequence[] | undefined): Array<{ label: string; value: string }> {
+  if (!consequences?.length) return [];
+  return [{ label: 'consequences (pending only because of these)', value: consequences.map(describeConsequence).join('; ') }];
+}
+
+function orphanedTitle({ site, count }: OrphanedPromiseGroup): string {
+  const plural = count === 1 ? '' : 's';
+  switch (site.kind) {
+    case 'async-function':
+      return `${count} call${plural} of ${site.functionName} waiting for an owner that is gone`;
+    case 'awaiter':
+      return `${count} promise${plural} awaited by ${site.functionName} whose owner is gone`;
+    case 'handler':
+      return `${count} promise${plural} with handler ${site.functionName} whose owner is gone`;
+    default:
+      return `${count} promise${plural} whose owner is gone, held by ${site.holder}`;
+  }
+}
+
+function ownersGone({ count, siteCount, ownerEvidence }: OrphanedPromiseGroup): ScoreFactor {
+  return factor('owner-gone', 25, siteCount > 0 ? count / siteCount : 1, `${count} of ${siteCount} pending at this site: ${ownerEvidence}; they could still settle (a resolver is reachable), so not provably stuck`);
 }
 
 function titleOf({ site, count }: StuckPromiseGroup): string {
@@ -84,15 +162,15 @@ function provablyStuck(): ScoreFactor {
   return factor('provably-stuck', 50, 1, 'no resolve/reject function or native operation that could settle them is reachable from live code (heap snapshot)');
 }
 
-function many({ count }: StuckPromiseGroup): ScoreFactor {
-  return factor('count', 20, count / FULL_COUNT, `${count} at this site (${FULL_COUNT} or more: one per request, player or room)`);
+function many({ count }: { count: number }, weight = 20): ScoreFactor {
+  return factor('count', weight, count / FULL_COUNT, `${count} at this site (${FULL_COUNT} or more: one per request, player or room)`);
 }
 
-function heldBy({ retainerPath, holder }: StuckPromiseGroup): ScoreFactor {
+function heldBy({ retainerPath, holder }: { retainerPath: StuckPromiseGroup['retainerPath']; holder: string }, weight = 15): ScoreFactor {
   const steps = retainerPath?.steps ?? [];
-  if (steps.some((step) => step.edgeType === 'context' || step.edgeType === 'shortcut')) return factor('held-by', 15, 1, `held through a variable (${holder}): lives as long as its scope`);
-  if (steps.length > 0) return factor('held-by', 15, 0.5, `held by ${holder}`);
-  return factor('held-by', 15, 0, 'held only by other stuck promises');
+  if (steps.some((step) => step.edgeType === 'context' || step.edgeType === 'shortcut')) return factor('held-by', weight, 1, `held through a variable (${holder}): lives as long as its scope`);
+  if (steps.length > 0) return factor('held-by', weight, 0.5, `held by ${holder}`);
+  return factor('held-by', weight, 0, 'held only by other pending promises');
 }
 
 function growing(growth: number | null): ScoreFactor {

@@ -1,17 +1,17 @@
 /**
- * `leak-inspector check --inspect TARGET [--settle S] [--min-growth N] [--json] -- COMMAND…`
- * The `goleak.VerifyNone` of Node: snapshot, run a scenario against the target, let it settle,
- * snapshot again; exit 1 listing the creation sites that grew and did not come back.
+ * `leak-inspector check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--promises] [--json] -- COMMAND…`
+ * The `goleak.VerifyNone` of Node: observe, run a scenario against the target, let it settle,
+ * observe again; exit 1 on a leak of any kind the command left behind (see `checkVerdict`):
+ * grown creation sites, listeners that grew, with `--heap` holders/listeners/reactions/classes
+ * that grew on the heap, with `--promises` new promises that can never settle.
  */
 import { spawn } from 'node:child_process';
-import { diffSnapshots } from '../analysis';
 import type { PromiseTracking } from '../engine/agentConfig';
-import { HeapGrowthProbe } from '../engine/heapGrowth';
+import { checkVerdict, inspectScenario, listenerScanOptions } from '../engine/inspection';
 import { InspectorSession } from '../engine/inspectorSession';
 import type { AgentConfig } from '../protocol/agentSnapshot';
-import { formatHeapGrowthText, formatLocation } from '../presentation';
+import { formatHeapGrowthText, formatLocation, suspectLine } from '../presentation';
 import type { SourceLocation } from '../protocol/asyncSnapshot';
-import { buildReport, heapClassSuspect } from '../report';
 
 export interface CheckCommandOptions {
   target: string;
@@ -21,60 +21,79 @@ export interface CheckCommandOptions {
   minGrowth: number;
   /** Also compare heap snapshots taken before and after (each pauses the target). */
   heap: boolean;
+  /** Exact pending-promise census before and after (a heap snapshot each): fails on new stuck promises. */
+  promises: boolean;
   json: boolean;
   allowRemoteHosts: string[];
   agent: Partial<AgentConfig>;
   promiseTracking: PromiseTracking;
 }
 
-export async function checkCommand(options: CheckCommandOptions, out: (text: string) => void): Promise<number> {
-  const session = await InspectorSession.attach(options.target, { allowRemoteHosts: options.allowRemoteHosts, agent: options.agent });
+export async function checkCommand(options: CheckCommandOptions, out: (text: string) => void, notice: (text: string) => void = out): Promise<number> {
+  const session = await InspectorSession.attach(options.target, {
+    allowRemoteHosts: options.allowRemoteHosts,
+    agent: options.agent,
+    listeners: listenerScanOptions('check', { onNotice: notice }),
+  });
   try {
-    const [before] = await session.snapshot();
-    const heapProbe = options.heap ? await HeapGrowthProbe.start(session, { minGrowth: options.minGrowth }) : undefined;
-    try {
-      const exitCode = await run(options.command);
-      await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
-      const threads = await session.snapshot();
-      const [after] = threads;
-      const grown = diffSnapshots(before, after).sites.filter((site) => site.delta >= options.minGrowth);
-      const heap = heapProbe ? await heapProbe.finish() : undefined;
-      const heapLeaks = heap?.sites.filter((site) => site.severity !== 'low') ?? [];
-      const leaked = grown.length > 0 || heapLeaks.length > 0;
-      if (options.json) {
-        const report = buildReport({
-          threads,
-          target: { address: options.target },
-          producer: 'cli check',
-          suspects: heapLeaks.map(heapClassSuspect),
-          sampling: { promiseTracking: options.promiseTracking, notes: heap ? ['heap snapshots before and after the command (each paused the target) compared by class: heap-class suspects'] : [] },
-        });
-        report.check = { commandExitCode: exitCode, leaked, settleMs: options.settleS * 1000, grown, ...(heap && { heapGrowthBytes: heap.heapGrowthBytes }) };
-        out(JSON.stringify(report, null, 2));
+    const root = process.cwd();
+    // With --json, stdout is the report alone: the command's own output goes to stderr.
+    const inspection = await inspectScenario(session, () => run(options.command, options.json), {
+      producer: 'cli check',
+      target: { address: options.target },
+      promiseTracking: options.promiseTracking,
+      heap: options.heap,
+      promises: options.promises,
+      minGrowth: options.minGrowth,
+      settleMs: options.settleS * 1000,
+      onNotice: notice,
+    });
+    const exitCode = inspection.result;
+    const verdict = checkVerdict(inspection, { minGrowth: options.minGrowth, commandExitCode: exitCode, settleMs: options.settleS * 1000 });
+    const { report, heap } = inspection;
+    const { suspectKeys, ...check } = verdict;
+    report.check = { ...check, suspectKeys };
+    if (options.json) {
+      out(JSON.stringify(report, null, 2));
+    } else {
+      const { grown } = verdict;
+      if (grown.length === 0) {
+        out(`no async leaks: every creation site is back to its count before the command (settled ${options.settleS}s)`);
       } else {
-        if (grown.length === 0) {
-          out(`no async leaks: every creation site is back to its count before the command (settled ${options.settleS}s)`);
-        } else {
-          out(`${grown.length} creation site${grown.length === 1 ? '' : 's'} grew during the command and did not come back within ${options.settleS}s:\n`);
-          for (const site of grown) out(`  +${site.delta}  ${site.type.padEnd(9)} ${site.before} → ${site.after}  ${where(site.location)}`);
-        }
-        if (heap && heapLeaks.length === 0) out(`no heap leaks: no class of the program kept ${options.minGrowth} or more objects with a medium or high score`);
-        if (heap && heapLeaks.length > 0) out(`\n${formatHeapGrowthText({ ...heap, sites: heapLeaks }, { root: process.cwd() })}`);
+        out(`${grown.length} creation site${grown.length === 1 ? '' : 's'} grew during the command and did not come back within ${options.settleS}s:\n`);
+        for (const site of grown) out(`  +${site.delta}  ${site.type.padEnd(9)} ${site.before} → ${site.after}  ${where(site.location)}`);
       }
-      if (exitCode !== 0) out(`(the command itself exited with ${exitCode})`);
-      return leaked ? 1 : 0;
-    } finally {
-      await heapProbe?.dispose();
+      const failing = report.suspects.filter((suspect) => suspectKeys.includes(suspect.key));
+      const others = failing.filter((suspect) => suspect.kind !== 'heap-class');
+      if (others.length > 0) {
+        out(`\n${others.length} suspect${others.length === 1 ? '' : 's'} the command left behind (listeners, holders, promise reactions, stuck promises):\n`);
+        for (const suspect of others) out(`  ${suspectLine(suspect, root)}`);
+      } else {
+        out(`no listener${heap ? ', holder, promise-reaction' : ''}${options.promises ? ' or stuck-promise' : ''} leaks: nothing medium or high grew during the command`);
+      }
+      if (heap) {
+        const heapLeaks = heap.sites.filter((site) => site.severity !== 'low');
+        const heapFailing = failing.some((suspect) => suspect.kind !== 'listener' || !report.threads.some((thread) => thread.listenerSuspects?.includes(suspect)));
+        if (!heapFailing) out(`no heap leaks: no class of the program kept ${options.minGrowth} or more objects, and no holder grew, with a medium or high score`);
+        if (heapLeaks.length > 0) out(`\n${formatHeapGrowthText({ ...heap, sites: heapLeaks }, { root })}`);
+      }
+      if (inspection.promiseCensus) {
+        const { census, stuckCount } = inspection.promiseCensus.analysis;
+        const before = inspection.promisesBefore?.analysis.stuckCount ?? 0;
+        out(`promise census (exact, from heap snapshots): ${census.total} pending, ${stuckCount} can never settle (${before} before the command)`);
+      }
     }
+    if (exitCode !== 0) out(`(the command itself exited with ${exitCode})`);
+    return verdict.leaked ? 1 : 0;
   } finally {
     await session.detach();
   }
 }
 
-function run(command: string[]): Promise<number> {
+function run(command: string[], outputToStderr: boolean): Promise<number> {
   const [file, ...args] = command;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'inherit' });
+    const child = spawn(file, args, { stdio: ['inherit', outputToStderr ? 2 : 'inherit', 'inherit'] });
     child.once('error', (error) => reject(new Error(`could not run ${file}: ${error.message}`)));
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
@@ -83,4 +102,3 @@ function run(command: string[]): Promise<number> {
 function where(location: SourceLocation | null): string {
   return location ? formatLocation(location, process.cwd()) : '(location unknown)';
 }
-

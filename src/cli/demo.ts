@@ -1,14 +1,13 @@
 /**
- * `leak-inspector demo` (`npm run demo`): the sample game server with all six leaks, load bots
- * against it, the inspector attached over CDP, and the top leak suspects with the TypeScript
- * lines that created them — then what the server itself says it still holds.
+ * `leak-inspector demo` (`npm run demo`): the sample game server with all nine leaks, load bots
+ * against it, the inspector attached over CDP, and the top leak suspects of every kind (async
+ * sites, listeners, holders, promise reactions, classes) with the TypeScript lines to fix — then
+ * what the server itself says it still holds.
  */
-import { formatHeapGrowthText, formatSnapshotText, formatSuspectsText } from '../presentation';
-import { buildReport } from '../report';
-import { HeapGrowthProbe } from '../engine/heapGrowth';
+import { formatSnapshotText, formatSuspectsText } from '../presentation';
 import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
+import { inspectScenario, listenerScanOptions } from '../engine/inspection';
 import { InspectorSession } from '../engine/inspectorSession';
-import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { runBots, startSampleServer, type SampleServerStats } from '../sample/sampleServer';
 
 export interface DemoOptions {
@@ -17,42 +16,46 @@ export interface DemoOptions {
 }
 
 const ROUNDS = 3;
-const SUSPECTS_SHOWN = 6;
-const HEAP_SITES_SHOWN = 3;
+/** Enough for each of the nine leaks to show as its own entry. */
+const SUSPECTS_SHOWN = 12;
+const SITES_SHOWN = 6;
 
 export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
-  log('Starting the sample game server with all six leaks (inspector on a random loopback port)…');
+  log('Starting the sample game server with all nine leaks (inspector on a random loopback port)…');
   const server = await startSampleServer({ leaks: 'all', nodeArgs: ['--inspect=127.0.0.1:0'] });
   let session: InspectorSession | undefined;
   try {
     log(`server: ${server.wsUrl} (pid ${server.pid}), inspector ${server.inspectorUrl}`);
     // The demo tracks promises all the time (like --promises) to show the never-settling ones at once.
-    session = await InspectorSession.attach(server.inspectorUrl!, { agent: TRACK_ALL_PROMISES });
+    session = await InspectorSession.attach(server.inspectorUrl!, { agent: TRACK_ALL_PROMISES, listeners: listenerScanOptions('demo', { onNotice: log }) });
     log('Inspector attached: agent injected, the server code is unchanged.');
     const before = await server.stats();
-    // Two heap snapshots around the rounds (a short pause each on this small heap) show the
-    // leak that holds no async resource: battles kept in a Map.
-    const heap = await HeapGrowthProbe.start(session);
-    let report: AsyncSnapshotReport | undefined;
+    const attached = session;
     let figures = '';
-    for (let round = 1; round <= ROUNDS; round++) {
-      const { output } = await runBots({ url: server.wsUrl, players: options.players, durationS: options.durationS / ROUNDS, seed: round });
-      figures = output.trim().split('\n').slice(0, -1).join('\n');
-      await settle();
-      [report] = await session.snapshot();
-      log(`round ${round}/${ROUNDS}: bots done, snapshot: ${report.liveResources} live resources, ${report.summary.high} high / ${report.summary.medium} medium suspects, the server paused ${report.pauseMs} ms`);
-    }
+    // Two heap snapshots around the rounds (a short pause each on this small heap) show what
+    // holds no async resource: battles kept in a Map, tokens in a Map, reactions on a promise.
+    const { report } = await inspectScenario(
+      attached,
+      async () => {
+        for (let round = 1; round <= ROUNDS; round++) {
+          const { output } = await runBots({ url: server.wsUrl, players: options.players, durationS: options.durationS / ROUNDS, seed: round });
+          figures = output.trim().split('\n').slice(0, -1).join('\n');
+          await settle();
+          if (round === ROUNDS) break;
+          const [latest] = await attached.snapshot();
+          log(`round ${round}/${ROUNDS}: bots done, snapshot: ${latest.liveResources} live resources, ${latest.summary.high} high / ${latest.summary.medium} medium sites, the server paused ${latest.pauseMs} ms`);
+        }
+      },
+      { producer: 'cli demo', target: { address: server.inspectorUrl! }, promiseTracking: 'always', heap: true, onNotice: log },
+    );
+    const [main] = report.threads;
+    log(`round ${ROUNDS}/${ROUNDS}: bots done, snapshot: ${main.liveResources} live resources, the server paused ${main.pauseMs} ms`);
     log(`\nLast round of bots:\n${figures}`);
-    log(`\nTop leak suspects (one per source line, after every player left):\n`);
-    log(formatSuspectsText(buildReport({ threads: [report!], target: { address: server.inspectorUrl! }, producer: 'cli demo', sampling: { promiseTracking: 'always' } }), { root: process.cwd(), maxSuspects: SUSPECTS_SHOWN }));
-    log(`Their creation sites, each with its stack (live async resources grouped like goroutines in a dump):\n`);
-    log(formatSnapshotText(report!, { root: process.cwd(), maxSites: SUSPECTS_SHOWN, maxFrames: 4 }));
-    log(`Objects that piled up on the heap (two heap snapshots around the rounds, compared by class):\n`);
-    try {
-      log(formatHeapGrowthText(await heap.finish(), { root: process.cwd(), maxSites: HEAP_SITES_SHOWN }));
-    } finally {
-      await heap.dispose();
-    }
+    log(`\nTop leak suspects of every kind (one per source line, after every player left):\n`);
+    log(formatSuspectsText(report, { root: process.cwd(), maxSuspects: SUSPECTS_SHOWN }));
+    log(`The async creation sites, each with its stack (live async resources grouped like goroutines in a dump):\n`);
+    log(formatSnapshotText(main, { root: process.cwd(), maxSites: SITES_SHOWN, maxFrames: 4 }));
+    log(`Heap snapshots (each paused the server): ${report.sampling.heapSnapshots.map(({ phase, pauseMs }) => `${phase} ${pauseMs} ms`).join(', ')}\n`);
     log(`What the server's own counters say it still holds:\n`);
     log(formatGrowth(before, await server.stats()));
   } finally {

@@ -52,8 +52,10 @@ export async function promisesMain(args: string[], out: Out, err: Out): Promise<
   return 0;
 }
 
-function where(site: { location?: { path: string; line: number } | null; holder?: string }): string {
-  return site.location ? `${site.location.path}:${site.location.line}` : site.holder ?? '';
+function where(site: { location?: { path: string; line: number } | null; scriptLocation?: { scriptId: number; line: number }; holder?: string }): string {
+  if (site.location) return `${site.location.path}:${site.location.line}`;
+  // A saved file has no script URLs: V8's script id and 1-based line.
+  return site.scriptLocation ? `script ${site.scriptLocation.scriptId} line ${site.scriptLocation.line + 1}` : site.holder ?? '';
 }
 
 export function formatPromises(analysis: PromiseHeapAnalysis, suspects: Suspect[]): string {

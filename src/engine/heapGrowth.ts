@@ -35,6 +35,9 @@ export interface HeapGrowthOptions {
 }
 
 export class HeapGrowthProbe {
+  /** Each snapshot's measured duration (the target's pause and the transfer), in the order taken. */
+  readonly pauses: Array<{ phase: 'before' | 'after'; pauseMs: number }> = [];
+
   private constructor(
     private readonly session: InspectorSession,
     private readonly dir: string,
@@ -69,6 +72,8 @@ export class HeapGrowthProbe {
     const { signal } = this.options;
     const diff = await runHeapAnalysisInWorker({ kind: 'diff', before: this.beforeFile, after: this.afterFile }, { signal });
     const minGrowth = this.options.minGrowth ?? 1;
+    // The agent's objects, and the program's objects only the agent keeps (a sampled callback's
+    // closure), are one class `(leak inspector)` in the Comparison, with no location: never a site.
     const grown = await this.ownClasses(diff.constructors.filter((c) => c.deltaCount >= minGrowth && c.location && !ASYNC_MACHINERY.has(c.name)));
     const grownClasses = new Set(grown.map(({ entry }) => entry.name));
     const sites: HeapGrowthSite[] = [];
@@ -95,10 +100,11 @@ export class HeapGrowthProbe {
   private async capture(phase: 'before' | 'after'): Promise<void> {
     const [main] = this.session.threadSessions;
     const { onProgress, signal } = this.options;
-    await takeHeapSnapshot(main.session, phase === 'before' ? this.beforeFile : this.afterFile, {
+    const { durationMs } = await takeHeapSnapshot(main.session, phase === 'before' ? this.beforeFile : this.afterFile, {
       signal,
       onProgress: onProgress && ((progress) => onProgress(phase, progress)),
     });
+    this.pauses.push({ phase, pauseMs: Math.round(durationMs) });
   }
 
   /** Grown classes whose constructor is in the program's own sources, most grown first. */

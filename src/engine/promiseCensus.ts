@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { toStuckPromiseSuspects } from '../analysis/stuckPromiseSuspects';
+import { toOrphanedPromiseSuspects, toStuckPromiseSuspects } from '../analysis/stuckPromiseSuspects';
 import type { CdpSession } from '../cdp';
 import { estimateSnapshot, runHeapAnalysisInWorker, takeHeapSnapshot, type SnapshotEstimate, type SnapshotProgress } from '../heap';
 import { heapPendingPromises } from '../heap/analyzePromiseFile';
@@ -71,7 +71,7 @@ export async function takePromiseCensus(session: InspectorSession, options: Prom
     await sourceMap(session, analysis);
     return {
       analysis,
-      suspects: toStuckPromiseSuspects(analysis, { thread: 'main', previous: options.previous }),
+      suspects: [...toStuckPromiseSuspects(analysis, { thread: 'main', previous: options.previous }), ...toOrphanedPromiseSuspects(analysis, { thread: 'main', previous: options.previous })],
       snapshot: { file: options.snapshotFile ?? null, durationMs: snapshot.durationMs, bytes: snapshot.bytes },
       estimate,
       exactStateFunction: probe.exact,
@@ -86,7 +86,7 @@ async function sourceMap(session: InspectorSession, analysis: PromiseHeapAnalysi
   const located: Array<{ scriptLocation?: HeapScriptLocation; location?: { path: string; line: number; column: number } | null }> = [
     ...analysis.census.sites,
     ...analysis.census.awaitingFunctions,
-    ...analysis.stuck.map((group) => group.site),
+    ...[...analysis.stuck, ...(analysis.orphaned ?? [])].flatMap((group) => [group.site, ...(group.consequences ?? []).map((consequence) => consequence.site)]),
   ];
   const withScript = located.filter((entry) => entry.scriptLocation);
   const resolved = await session.resolveScriptPositions(

@@ -9,6 +9,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { StateNotification } from '../protocol/lsp';
 import { AttachCommands } from './attachCommands';
 import { DebugSessions } from './debugSessions';
+import { registerDeepScanCommand } from './deepScanCommand';
 import { LeakDecorations } from './decorations';
 import { registerFlameGraphCommand } from './flameGraphCommand';
 import { HeapCommands } from './heapCommands';
@@ -36,6 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     attach.register(),
     heap.register(),
     new SnapshotCommands(client, store).register(),
+    registerDeepScanCommand(client, store),
     registerFlameGraphCommand(context, client, store),
     registerSampleServerCommand(attach),
     registerViews(store, heap),

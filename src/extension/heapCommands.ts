@@ -3,11 +3,10 @@
  * sampling, and exporting the heap files. The work runs in the language server; progress
  * arrives as LSP work-done progress and is shown as a notification.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import type { HeapDiff, HeapRetainers, HeapSummary } from '../protocol/heap';
 import {
   HeapDiffRequest,
@@ -20,6 +19,7 @@ import {
   type SampleAllocationsResult,
 } from '../protocol/lsp';
 import type { StateStore } from './stateStore';
+import { withServerProgress } from './serverProgress';
 import { pickTarget } from './targetPicker';
 import { formatBytes } from '../presentation';
 
@@ -85,7 +85,7 @@ export class HeapCommands {
         );
         if (answer !== 'Take Snapshot') return undefined;
       }
-      const file = await this.withServerProgress(`Heap snapshot of ${target.label}`, (workDoneToken, token) =>
+      const file = await withServerProgress(this.client, `Heap snapshot of ${target.label}`, (workDoneToken, token) =>
         this.client.sendRequest(HeapSnapshotRequest, { targetId: target.id, workDoneToken }, token),
       );
       if (!file) return undefined;
@@ -107,7 +107,7 @@ export class HeapCommands {
     const durationMs = options.durationMs ?? (await pickDuration());
     if (durationMs === undefined) return undefined;
     try {
-      const result = await this.withServerProgress(`Sampling allocations of ${target.label} for ${durationMs / 1000} s (cancel to stop early)`, (workDoneToken, token) =>
+      const result = await withServerProgress(this.client, `Sampling allocations of ${target.label} for ${durationMs / 1000} s (cancel to stop early)`, (workDoneToken, token) =>
         this.client.sendRequest(SampleAllocationsRequest, { targetId: target.id, durationMs, workDoneToken }, token),
       );
       if (!result) return undefined;
@@ -184,28 +184,6 @@ export class HeapCommands {
       void vscode.window.showErrorMessage(`Leak Inspector: ${(error as Error).message}`);
       return undefined;
     }
-  }
-
-  /** Runs a server request that reports work-done progress, in a cancellable notification. */
-  private async withServerProgress<T>(title: string, request: (workDoneToken: string, token: vscode.CancellationToken) => Promise<T>): Promise<T | undefined> {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Leak Inspector: ${title}`, cancellable: true }, async (progress, token) => {
-      const workDoneToken = randomUUID();
-      let reported = 0;
-      const listener = this.client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-        if (value.kind === 'end') return;
-        const percentage = value.percentage ?? reported;
-        progress.report({ increment: Math.max(0, percentage - reported), message: value.message });
-        reported = Math.max(reported, percentage);
-      });
-      try {
-        return await request(workDoneToken, token);
-      } catch (error) {
-        if (token.isCancellationRequested) return undefined;
-        throw error;
-      } finally {
-        listener.dispose();
-      }
-    });
   }
 }
 

@@ -51,7 +51,7 @@ async function startSampleServer(attacher: AttachCommands, options: StartSampleO
   if (options.attach === undefined) {
     // Not awaited: the command returns while the offer waits for the user.
     void vscode.window
-      .showInformationMessage(`Leak Inspector: the sample game server runs on 127.0.0.1:${port} (pid ${pid}) with all six leaks, 20 bots playing.`, 'Attach')
+      .showInformationMessage(`Leak Inspector: the sample game server runs on 127.0.0.1:${port} (pid ${pid}) with all nine leaks, 20 bots playing.`, 'Attach')
       .then((choice) => (choice === 'Attach' ? attacher.attach(`pid:${pid}`) : undefined));
   }
   return { pid, port };

@@ -18,6 +18,8 @@ export class StateStore implements vscode.Disposable {
   update(state: LeakInspectorState): void {
     this.current = state;
     void vscode.commands.executeCommand('setContext', 'leakInspector.attached', state.targets.length > 0);
+    // A running process (not only saved reports): what work that pauses the target needs.
+    void vscode.commands.executeCommand('setContext', 'leakInspector.live', state.targets.some((target) => target.status === 'attached' || target.status === 'snapshotting'));
     void vscode.commands.executeCommand('setContext', 'leakInspector.autoRefresh', state.autoRefresh.enabled);
     this.emitter.fire(state);
     for (const target of state.targets) {
@@ -37,10 +39,10 @@ export class StateStore implements vscode.Disposable {
     return uri ? vscode.Uri.parse(uri) : vscode.Uri.file(sourcePath);
   }
 
-  /** Suspects whose creation line is in `uri`. */
+  /** Suspects (every kind) whose line (creation, registration, declaration) is in `uri`. */
   suspectsIn(uri: vscode.Uri): Suspect[] {
     const key = uri.toString();
-    return this.current.suspects.filter((suspect) => suspect.site.location && this.uriOf(suspect.site.location.path).toString() === key);
+    return this.current.suspects.filter(({ suspect }) => suspect.location && this.uriOf(suspect.location.path).toString() === key);
   }
 
   dispose(): void {

@@ -17,7 +17,7 @@ export function createStatusBar(store: StateStore): vscode.Disposable {
     const trend = state.targets.length === 1 ? trendOf(first.liveTrend) : '';
     const gone = state.targets.some((target) => target.status === 'disconnected');
     item.text = `$(${gone ? 'debug-disconnect' : 'pulse'}) ${name}${others} · ${live} live ${trend}`.trimEnd();
-    const high = state.suspects.filter((suspect) => suspect.site.severity === 'high').length;
+    const high = state.suspects.filter((entry) => entry.suspect.severity === 'high').length;
     item.tooltip = `Leak Inspector: ${state.targets.map((target) => `${target.label} (${target.status})`).join(', ')}\n${live} live async resources · ${high} high suspects${state.autoRefresh.enabled ? ` · auto-refresh every ${state.autoRefresh.intervalSeconds}s` : ''}`;
     item.show();
   };

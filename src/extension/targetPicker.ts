@@ -3,8 +3,9 @@ import * as vscode from 'vscode';
 import type { TargetState } from '../protocol/lsp';
 import type { StateStore } from './stateStore';
 
-export async function pickTarget(store: StateStore, targetId?: string): Promise<TargetState | undefined> {
-  const targets = store.state.targets.filter((target) => target.status !== 'disconnected');
+/** `liveOnly`: only running processes (not saved reports), for work that needs the process. */
+export async function pickTarget(store: StateStore, targetId?: string, liveOnly = false): Promise<TargetState | undefined> {
+  const targets = store.state.targets.filter((target) => target.status !== 'disconnected' && (!liveOnly || target.status !== 'report'));
   if (targetId !== undefined) {
     const target = store.target(targetId);
     if (!target) void vscode.window.showErrorMessage(`Leak Inspector: no attached target with id ${targetId}.`);

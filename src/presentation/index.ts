@@ -12,3 +12,4 @@ export { contextSummary, diagnosticMessage, frameText, hoverMarkdown, lensTitle,
 export { formatSnapshotText } from './snapshotText';
 export type { TextOptions } from './snapshotText';
 export { formatSuspectsText, suspectLine, warningLine } from './suspectText';
+export { SUSPECT_KIND_NAMES, suspectDiagnosticMessage, suspectHint, suspectHoverMarkdown, suspectLabel, suspectLensTitle, suspectPathFrames, suspectReasons } from './suspectEditorText';

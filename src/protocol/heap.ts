@@ -303,11 +303,32 @@ export interface PendingPromiseCensus {
   awaitingFunctions: Array<{ functionName: string; scriptLocation?: HeapScriptLocation; location?: { path: string; line: number; column: number } | null; count: number }>;
 }
 
-/** Pending promises of one site that nothing able to run can ever settle. */
-export interface StuckPromiseGroup {
+/**
+ * Promises of one site that are pending only because they (transitively) await, or were derived
+ * from, the promises of a group: the outer links of the same chain (the async function suspended
+ * at the `await`, the promise a `then` derived), reported with it instead of as leaks of their own.
+ */
+export interface PromiseConsequence {
   site: PromiseSite;
   count: number;
-  /** Bytes freed if these promises (and the suspended functions and handlers only they hold) were gone. */
+  /** Their bytes not already counted with another promise of the group. */
+  retainedSize: number;
+}
+
+/**
+ * One leak of promises that nothing able to run can ever settle: the root promises of one site
+ * (the innermost link of each await/then chain: the promise that is pending for want of a
+ * settler, not because it waits on another stuck one) and, as `consequences`, the stuck promises
+ * pending only because of them. In a cycle (promises awaiting each other, none stuck on its own)
+ * the member whose site comes first in the source is the root and the others its consequences.
+ */
+export interface StuckPromiseGroup {
+  site: PromiseSite;
+  /** The root promises of this site (consequences are counted in `consequences`). */
+  count: number;
+  /** Stuck promises pending only because of these roots, by site, most first. */
+  consequences?: PromiseConsequence[];
+  /** Bytes freed if these promises, their consequences (and the suspended functions and handlers only they hold) were gone. */
   retainedSize: number;
   /** What holds them, as a user reads it (`->rooms → Set → Object.ready`). */
   holder: string;
@@ -319,12 +340,40 @@ export interface StuckPromiseGroup {
   sampleIds: number[];
 }
 
+/**
+ * Pending promises of one site that could still settle (a resolver is reachable from live code,
+ * say a `Map` of pending replies) but whose owner is gone: the suspended async function awaiting
+ * them (or whose own promise they are) holds a connection that has closed. Not provable, unlike
+ * `StuckPromiseGroup`: a closed connection's resolver may still be called by a timeout or a sweep.
+ * Chains collapse as for stuck promises (`consequences`).
+ */
+export interface OrphanedPromiseGroup {
+  site: PromiseSite;
+  /** Root promises of this site whose owner is gone. */
+  count: number;
+  /** Pending promises of this site in all (owners gone or not). */
+  siteCount: number;
+  consequences?: PromiseConsequence[];
+  retainedSize: number;
+  /** What holds them, as a user reads it. */
+  holder: string;
+  retainerPath: RetainerPath | null;
+  /** The owner evidence: `the awaiting function holds a closed WebSocket`. */
+  ownerEvidence: string;
+  explanation: string;
+  sampleIds: number[];
+}
+
 export interface PromiseHeapAnalysis {
   census: PendingPromiseCensus;
-  /** Pending promises proven unable to settle, all groups together. */
+  /** Pending promises proven unable to settle, all groups together: roots and consequences. */
   stuckCount: number;
-  /** Most promises first. */
+  /** Of `stuckCount`, the roots (one leak each chain: the innermost stuck promise of it). */
+  rootCount?: number;
+  /** Most root promises first. */
   stuck: StuckPromiseGroup[];
+  /** Pending, not provably stuck, owner gone (see `OrphanedPromiseGroup`); most first. */
+  orphaned?: OrphanedPromiseGroup[];
   /** Parse time and analysis time after it (ms). */
   timings: { parseMs: number; analysisMs: number };
 }

@@ -8,10 +8,10 @@
  * graphs) travels through the `leakInspector/…` methods below.
  */
 import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
-import type { AsyncSnapshotReport, SiteReport } from './asyncSnapshot';
+import type { AsyncSnapshotReport } from './asyncSnapshot';
 import type { FlameGraphData, FlameMode } from './flameGraph';
 import type { HeapDiff, HeapRetainers, HeapSummary } from './heap';
-import type { CapabilityWarning, InspectionReport } from './report';
+import type { CapabilityWarning, InspectionReport, Suspect as ReportSuspect } from './report';
 
 /** URI scheme of sources that exist only inside a source map's `sourcesContent` (read-only). */
 export const SOURCE_SCHEME = 'leak-inspector-source';
@@ -96,18 +96,26 @@ export interface TargetState {
   savedReport?: { producer: string; createdAt: number; file?: string };
 }
 
-/** A site worth looking at, ranked over every target and thread. */
+/**
+ * A suspect of any kind (async site, listener, holder, promise reactions, stuck promise, heap
+ * class) worth looking at, ranked over every target and thread: the report's own entry, with
+ * where it was found.
+ */
 export interface Suspect {
+  /** The target (live process or saved report) whose report holds it. */
   targetId: string;
+  /** The thread it was seen in: 0 for the main thread (`suspect.thread` names it as the report does). */
   threadId: number;
+  /** The thread as the Targets view names it: `main`, `worker 1 (jobs.js)`. */
   threadLabel: string;
-  site: SiteReport;
+  /** The report's suspect (`src/protocol/report.ts`): kind, title, location, holder, score, factors, paths, details. */
+  suspect: ReportSuspect;
 }
 
 /** `leakInspector/state`: sent after every change (attach, snapshot, detach, disconnect). */
 export interface LeakInspectorState {
   targets: TargetState[];
-  /** Sites scoring at least `diagnosticMinScore`, highest first. */
+  /** Suspects of every kind scoring at least `diagnosticMinScore`, over every target, highest first. */
   suspects: Suspect[];
   autoRefresh: { enabled: boolean; intervalSeconds: number };
   /** Original source path → the URI diagnostics use for it (a file, or a `SOURCE_SCHEME` document). */
@@ -282,6 +290,41 @@ export interface HeapRetainersParams {
 /** What keeps the objects of a class alive: the shortest paths from the GC roots. */
 export const HeapRetainersRequest = new RequestType<HeapRetainersParams, HeapRetainers, LeakInspectorErrorData>('leakInspector/heapRetainers');
 
+// ─── Deep scan ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * What a deep scan will cost before it runs: it takes a heap snapshot of the main thread (the
+ * target is paused meanwhile) after naming its pending promises with `queryObjects` (a GC).
+ * Ask the user with these figures, then send `leakInspector/deepScan`.
+ */
+export const DeepScanEstimateRequest = new RequestType<HeapTargetParams, HeapSnapshotEstimate, LeakInspectorErrorData>('leakInspector/deepScanEstimate');
+
+/**
+ * The exact census of the target's pending promises (those created before the attach too) and
+ * the ones no live code can ever settle, found in a heap snapshot. Progress comes as work-done
+ * progress; cancelling stops the transfer and the analysis (the target still finishes its
+ * pause). The stuck promises join the target's suspects (views, diagnostics) until the next
+ * deep scan; the new state is also sent as a notification.
+ */
+export interface DeepScanParams extends HeapTargetParams, WorkDoneProgressParams {}
+
+export interface DeepScanResult {
+  /** Pending promises counted in the snapshot (exact). */
+  pendingPromises: number;
+  /** Of those, how many can never settle. */
+  stuckPromises: number;
+  /** The promise suspects found (`stuck-promise`, and `orphaned-promise` where the engine reports them), every one whatever its score, highest score first. */
+  suspects: ReportSuspect[];
+  /** How long the snapshot took (the target's pause and the transfer), in ms. */
+  snapshotMs: number;
+  /** The whole scan, analysis included, in ms. */
+  durationMs: number;
+  /** Notes on how exact the census is (e.g. a fallback for reading promise states). */
+  notes: string[];
+}
+
+export const DeepScanRequest = new RequestType<DeepScanParams, DeepScanResult, LeakInspectorErrorData>('leakInspector/deepScan');
+
 /**
  * Flame graph data for a target (default: the first): `async` from its latest snapshot, `diff`
  * from its last two, `allocations` from its latest allocation sampling.
@@ -302,5 +345,8 @@ export const REVEAL_SITE_COMMAND = 'leakInspector.revealSite';
 export interface RevealSiteArgs {
   targetId: string;
   threadId: number;
-  siteKey: string;
+  /** An async site's key (`SiteReport.key`): revealed in Async Resources. */
+  siteKey?: string;
+  /** A suspect's key (`Suspect.key`, any kind): revealed in Leak Suspects (preferred when given). */
+  suspectKey?: string;
 }

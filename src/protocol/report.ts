@@ -25,6 +25,8 @@ export type SuspectKind =
   | 'promise-reactions'
   /** Pending promises that no live code can ever settle (the Node form of Go's goroutineleak). */
   | 'stuck-promise'
+  /** Pending promises that could still settle, but whose owner (connection, player) is gone. */
+  | 'orphaned-promise'
   /** Objects of one of the program's classes that piled up between two heap snapshots. */
   | 'heap-class';
 
@@ -107,6 +109,19 @@ export interface InspectionReport {
   warnings: CapabilityWarning[];
   /** `check` only: its verdict (did the command leave anything behind?). */
   check?: CheckVerdict;
+  /** With an exact promise census (`--promises`): every pending promise counted, by site. */
+  promiseCensus?: PromiseCensusSummary;
+}
+
+/** The exact census of pending promises from a heap snapshot (created before the attach too). */
+export interface PromiseCensusSummary {
+  pending: number;
+  /** Of which provably can never settle (listed as `stuck-promise` suspects). */
+  stuck: number;
+  /** By creation site (the function that made them) or holder, largest count first. */
+  sites: Array<{ kind: string; functionName: string; location: SourceLocation | null; holder?: string; count: number }>;
+  /** Suspended async functions waiting on a pending promise, largest count first. */
+  awaitingFunctions: Array<{ functionName: string; location: SourceLocation | null; count: number }>;
 }
 
 /** What `check` decided: the sites that grew during its command and did not come back. */
@@ -118,4 +133,6 @@ export interface CheckVerdict {
   grown: SiteDelta[];
   /** Heap growth in bytes between the two heap snapshots, with `--heap`. */
   heapGrowthBytes?: number;
+  /** Keys of the suspects (listeners, holders, reactions, heap classes, stuck promises) that made it fail. */
+  suspectKeys?: string[];
 }

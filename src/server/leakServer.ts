@@ -10,6 +10,8 @@ import type { HeapAnalysisRequest as HeapWork } from '../protocol/heap';
 import {
   AttachRequest,
   AutoRefreshRequest,
+  DeepScanEstimateRequest,
+  DeepScanRequest,
   DetachRequest,
   ExportSnapshotRequest,
   FlameGraphRequest,
@@ -140,6 +142,34 @@ export function startLeakServer(connection: Connection): void {
     handle(async (params) => (await targets().openReport(params)).state()),
   );
 
+  connection.onRequest(
+    DeepScanEstimateRequest,
+    handle(({ targetId }) => targets().get(targetId).estimateHeapSnapshot()),
+  );
+  connection.onRequest(
+    DeepScanRequest,
+    handle(async (params, token) => {
+      const target = targets().get(params.targetId);
+      const progress = connection.window.attachWorkDoneProgress(params.workDoneToken);
+      const cancel = abortOnCancel(token);
+      progress.begin(`Finding promises that can never settle in ${target.label}`, 0, 'snapshot of every thread', true);
+      let ticker: NodeJS.Timeout | undefined;
+      try {
+        // The engine announces the pause before it starts; the bar follows the time against twice that (snapshot, transfer, analysis).
+        const { estimatedPauseMs } = await target.estimateHeapSnapshot();
+        const started = Date.now();
+        let message = 'snapshot of every thread';
+        ticker = setInterval(() => progress.report(Math.min(95, Math.floor(((Date.now() - started) / (2 * estimatedPauseMs + 1000)) * 100)), message), 250);
+        const result = await target.deepScanNow((notice) => progress.report((message = notice)), cancel.signal);
+        onChange(targets().state());
+        return result;
+      } finally {
+        clearInterval(ticker);
+        cancel.dispose();
+        progress.done();
+      }
+    }),
+  );
   connection.onRequest(
     HeapSnapshotEstimateRequest,
     handle(({ targetId }) => targets().get(targetId).estimateHeapSnapshot()),

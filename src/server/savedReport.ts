@@ -5,7 +5,7 @@
  */
 import { buildAsyncFlameGraph } from '../flame';
 import type { FlameGraphData, FlameMode } from '../protocol/flameGraph';
-import { ErrorCodes, type AllocationSiteInfo, type HeapFile, type HeapSnapshotEstimate, type TargetState } from '../protocol/lsp';
+import { ErrorCodes, type AllocationSiteInfo, type DeepScanResult, type HeapFile, type HeapSnapshotEstimate, type TargetState } from '../protocol/lsp';
 import type { InspectionReport } from '../protocol/report';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
 import { ServerError } from './errors';
@@ -14,7 +14,7 @@ import type { Target } from './target';
 /** What the target manager needs of a target, live or saved. */
 export type InspectedTarget = Pick<
   Target,
-  'id' | 'spec' | 'label' | 'isConnected' | 'isLive' | 'reports' | 'state' | 'report' | 'snapshot' | 'sourceContent' | 'estimateHeapSnapshot' | 'takeHeapSnapshot' | 'sampleAllocations' | 'flameGraph' | 'detach'
+  'id' | 'spec' | 'label' | 'isConnected' | 'isLive' | 'reports' | 'state' | 'report' | 'snapshot' | 'deepScanNow' | 'sourceContent' | 'estimateHeapSnapshot' | 'takeHeapSnapshot' | 'sampleAllocations' | 'flameGraph' | 'detach'
 >;
 
 export class SavedReport implements InspectedTarget {
@@ -74,6 +74,10 @@ export class SavedReport implements InspectedTarget {
 
   snapshot(): Promise<void> {
     return Promise.reject(this.needsProcess('a snapshot'));
+  }
+
+  deepScanNow(): Promise<DeepScanResult> {
+    return Promise.reject(this.needsProcess('a deep scan'));
   }
 
   estimateHeapSnapshot(): Promise<HeapSnapshotEstimate> {

@@ -1,12 +1,12 @@
 /**
- * The suspects of the latest state, by source file and line: what diagnostics, hovers and code
- * lenses are made of. Rebuilt on every state change.
+ * The suspects (every kind) of the latest state, by source file and line: what diagnostics,
+ * hovers and code lenses are made of. Rebuilt on every state change.
  */
 import type { LeakInspectorState, Suspect } from '../protocol/lsp';
 import { isSourcePath } from './sourceUris';
 
 export interface LocatedSuspect extends Suspect {
-  /** The creation site's source path (absolute). */
+  /** The suspect's source path (absolute): its creation, registration or declaration line. */
   path: string;
   /** 0-based, as LSP positions are. */
   line: number;
@@ -17,10 +17,10 @@ export class SiteIndex {
   private readonly byPath = new Map<string, LocatedSuspect[]>();
 
   constructor(readonly state: LeakInspectorState) {
-    for (const suspect of state.suspects) {
-      const location = suspect.site.location;
+    for (const entry of state.suspects) {
+      const location = entry.suspect.location;
       if (!location || !isSourcePath(location.path)) continue;
-      const located: LocatedSuspect = { ...suspect, path: location.path, line: location.line - 1, character: Math.max(0, location.column - 1) };
+      const located: LocatedSuspect = { ...entry, path: location.path, line: location.line - 1, character: Math.max(0, location.column - 1) };
       const list = this.byPath.get(location.path);
       if (list) list.push(located);
       else this.byPath.set(location.path, [located]);
@@ -31,13 +31,13 @@ export class SiteIndex {
     return [...this.byPath.keys()];
   }
 
-  /** Suspects created in `sourcePath`, highest score first. */
+  /** Suspects located in `sourcePath`, highest score first. */
   inFile(sourcePath: string): LocatedSuspect[] {
     return this.byPath.get(sourcePath) ?? [];
   }
 
   atLine(sourcePath: string, line: number): LocatedSuspect[] {
-    return this.inFile(sourcePath).filter((suspect) => suspect.line === line);
+    return this.inFile(sourcePath).filter((entry) => entry.line === line);
   }
 
   /** The URI diagnostics for `sourcePath` are published under. */

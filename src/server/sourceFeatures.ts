@@ -1,9 +1,9 @@
-/** Diagnostics, hovers and code lenses for leak sites, from a `SiteIndex`. Pure: no I/O. */
+/** Diagnostics, hovers and code lenses for leak suspects of every kind, from a `SiteIndex`. Pure: no I/O. */
 import { DiagnosticSeverity, MarkupKind, type CodeLens, type Diagnostic, type DiagnosticRelatedInformation, type Hover, type Range } from 'vscode-languageserver/node';
 import type { Severity } from '../protocol/asyncSnapshot';
 import { REVEAL_SITE_COMMAND, type RevealSiteArgs } from '../protocol/lsp';
 import type { LocatedSuspect, SiteIndex } from './siteIndex';
-import { diagnosticMessage, frameText, hoverMarkdown, lensTitle } from '../presentation';
+import { suspectDiagnosticMessage, suspectHoverMarkdown, suspectLensTitle, suspectPathFrames } from '../presentation';
 
 export const DIAGNOSTIC_SOURCE = 'Leak Inspector';
 
@@ -21,8 +21,8 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 /** Clients clamp an end past the line's end to the line's end: the whole rest of the line. */
 const LINE_END = 10_000;
 
-function lineRange(suspect: LocatedSuspect): Range {
-  return { start: { line: suspect.line, character: suspect.character }, end: { line: suspect.line, character: LINE_END } };
+function lineRange(located: LocatedSuspect): Range {
+  return { start: { line: located.line, character: located.character }, end: { line: located.line, character: LINE_END } };
 }
 
 /** Diagnostics by URI, for every file with suspects. */
@@ -36,40 +36,43 @@ export function diagnosticsByUri(index: SiteIndex): Map<string, Diagnostic[]> {
   return result;
 }
 
-function toDiagnostic(suspect: LocatedSuspect, index: SiteIndex): Diagnostic {
-  const { site } = suspect;
-  const relatedInformation: DiagnosticRelatedInformation[] = site.stack.flatMap((frame) => {
+/** At the suspect's line; related information: the frames of its paths (creation or registration stacks). */
+function toDiagnostic(located: LocatedSuspect, index: SiteIndex): Diagnostic {
+  const { suspect } = located;
+  const relatedInformation: DiagnosticRelatedInformation[] = suspectPathFrames(suspect).flatMap(({ frame, message }) => {
     const uri = index.uriOf(frame.path);
     if (uri === undefined) return [];
     const line = Math.max(0, frame.line - 1);
     const character = Math.max(0, frame.column - 1);
-    return [{ location: { uri, range: { start: { line, character }, end: { line, character } } }, message: `at ${frameText(frame)}` }];
+    return [{ location: { uri, range: { start: { line, character }, end: { line, character } } }, message }];
   });
-  const args: RevealSiteArgs = { targetId: suspect.targetId, threadId: suspect.threadId, siteKey: site.key };
   return {
-    range: lineRange(suspect),
-    severity: SEVERITY[site.severity],
+    range: lineRange(located),
+    severity: SEVERITY[suspect.severity],
     source: DIAGNOSTIC_SOURCE,
-    code: site.type,
-    message: diagnosticMessage(site),
+    code: suspect.kind,
+    message: suspectDiagnosticMessage(suspect),
     relatedInformation,
-    data: args,
+    data: revealArgs(located),
   };
+}
+
+function revealArgs(located: LocatedSuspect): RevealSiteArgs {
+  return { targetId: located.targetId, threadId: located.threadId, suspectKey: located.suspect.key };
 }
 
 export function hoverAt(index: SiteIndex, sourcePath: string, line: number): Hover | null {
   const suspects = index.atLine(sourcePath, line);
   if (suspects.length === 0) return null;
   return {
-    contents: { kind: MarkupKind.Markdown, value: hoverMarkdown(suspects) },
+    contents: { kind: MarkupKind.Markdown, value: suspectHoverMarkdown(suspects) },
     range: { start: { line, character: suspects[0].character }, end: { line, character: LINE_END } },
   };
 }
 
 export function codeLenses(index: SiteIndex, sourcePath: string): CodeLens[] {
-  return index.inFile(sourcePath).map((suspect) => {
-    const args: RevealSiteArgs = { targetId: suspect.targetId, threadId: suspect.threadId, siteKey: suspect.site.key };
-    const range = { start: { line: suspect.line, character: suspect.character }, end: { line: suspect.line, character: suspect.character } };
-    return { range, command: { title: lensTitle(suspect.site), command: REVEAL_SITE_COMMAND, arguments: [args] } };
+  return index.inFile(sourcePath).map((located) => {
+    const range = { start: { line: located.line, character: located.character }, end: { line: located.line, character: located.character } };
+    return { range, command: { title: suspectLensTitle(located.suspect), command: REVEAL_SITE_COMMAND, arguments: [revealArgs(located)] } };
   });
 }

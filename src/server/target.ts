@@ -7,22 +7,25 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InspectorSession, type InspectorOptions } from '../engine/inspectorSession';
+import { inspect } from '../engine/inspection';
 import { buildAllocationFlameGraph, buildAsyncFlameGraph, diffFlameGraphs } from '../flame';
 import { sourceMappedAllocationSites } from '../engine/allocationSites';
 import { estimateSnapshot, heapUsage, sampleAllocations, saveHeapProfile, takeHeapSnapshot, type SamplingHeapProfile, type SnapshotProgress } from '../heap';
 import type { FlameGraphData, FlameMode } from '../protocol/flameGraph';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
-import { ErrorCodes, type AllocationSiteInfo, type HeapFile, type HeapSnapshotEstimate, type HeapUsageReading, type TargetState, type TargetStatus, type ThreadState } from '../protocol/lsp';
+import { ErrorCodes, type AllocationSiteInfo, type DeepScanResult, type HeapFile, type HeapSnapshotEstimate, type HeapUsageReading, type TargetState, type TargetStatus, type ThreadState } from '../protocol/lsp';
 import { SourceMapResolver } from '../sourcemap';
 import { errorMessage } from '../common/errors';
 import type { PromiseTracking } from '../engine/agentConfig';
-import type { InspectionReport } from '../protocol/report';
+import type { InspectionReport, ReportSampling, Suspect } from '../protocol/report';
 import { buildReport, collectWarnings } from '../report';
 import { ServerError } from './errors';
 
 /** Live-resource totals kept for the trend. */
 const TREND_LENGTH = 10;
 const TOP_ALLOCATION_SITES = 20;
+/** What the promise census adds to the live snapshot's suspects. */
+const DEEP_SCAN_KINDS = new Set<Suspect['kind']>(['stuck-promise', 'orphaned-promise']);
 
 export class Target {
   private status: TargetStatus = 'attached';
@@ -39,6 +42,8 @@ export class Target {
   private readonly attachedAt = Date.now();
   private queue: Promise<unknown> = Promise.resolve();
   private pendingSnapshot: Promise<void> | undefined;
+  /** What the latest deep scan found (stuck promises), shown with every later snapshot until the next scan. */
+  private deepScan: { suspects: Suspect[]; heapSnapshots: ReportSampling['heapSnapshots']; notes: string[] } = { suspects: [], heapSnapshots: [], notes: [] };
 
   private constructor(
     readonly id: string,
@@ -108,7 +113,14 @@ export class Target {
   report(): InspectionReport {
     const threads = this.reports().map(({ report }) => report);
     if (threads.length === 0) throw nothingYet(`no snapshot of ${this.label} yet`);
-    return buildReport({ threads, target: { address: this.spec, label: this.label }, producer: 'language-server', sampling: { promiseTracking: this.promiseTracking } });
+    const { suspects, heapSnapshots, notes } = this.deepScan;
+    return buildReport({
+      threads,
+      target: { address: this.spec, label: this.label },
+      producer: 'language-server',
+      suspects,
+      sampling: { promiseTracking: this.promiseTracking, heapSnapshots, notes },
+    });
   }
 
   /** Snapshots every thread; a failure is kept in `error` and rethrown. */
@@ -117,16 +129,7 @@ export class Target {
       this.assertConnected();
       this.status = 'snapshotting';
       try {
-        const reports = await this.session.snapshot();
-        this.previousReports = this.reports().map(({ report }) => report);
-        this.threads = reports.map((report) => ({ threadId: report.target.threadId, label: report.target.label, report }));
-        this.pid = reports[0]?.target.pid ?? this.pid;
-        this.lastSnapshotAt = Date.now();
-        this.liveTrend.push(reports.reduce((sum, report) => sum + report.liveResources, 0));
-        this.liveTrend.splice(0, this.liveTrend.length - TREND_LENGTH);
-        const { usedSize, totalSize, takenAt } = await heapUsage(this.session.connection);
-        this.heap = { usedSize, totalSize, takenAt };
-        this.error = undefined;
+        await this.record(await this.session.snapshot());
       } catch (error) {
         this.error = `snapshot failed: ${errorMessage(error)}`;
         throw error;
@@ -135,6 +138,64 @@ export class Target {
       }
     }).finally(() => (this.pendingSnapshot = undefined));
     return this.pendingSnapshot;
+  }
+
+  /** Keeps a new snapshot of every thread, with the heap reading taken right after it. */
+  private async record(reports: AsyncSnapshotReport[]): Promise<void> {
+    this.previousReports = this.reports().map(({ report }) => report);
+    this.threads = reports.map((report) => ({ threadId: report.target.threadId, label: report.target.label, report }));
+    this.pid = reports[0]?.target.pid ?? this.pid;
+    this.lastSnapshotAt = Date.now();
+    this.liveTrend.push(reports.reduce((sum, report) => sum + report.liveResources, 0));
+    this.liveTrend.splice(0, this.liveTrend.length - TREND_LENGTH);
+    const { usedSize, totalSize, takenAt } = await heapUsage(this.session.connection);
+    this.heap = { usedSize, totalSize, takenAt };
+    this.error = undefined;
+  }
+
+  /**
+   * A snapshot of every thread plus the exact pending-promise census (one heap snapshot: the
+   * target pauses, as `estimateHeapSnapshot` said). Its stuck promises join the suspects until
+   * the next deep scan, which measures their growth against this one.
+   */
+  deepScanNow(onNotice: (message: string) => void, signal: AbortSignal): Promise<DeepScanResult> {
+    return this.serialized(async () => {
+      this.assertConnected();
+      const started = Date.now();
+      this.status = 'snapshotting';
+      try {
+        signal.throwIfAborted();
+        const previousPromises = new Map(this.deepScan.suspects.map((suspect) => [suspect.key, suspect.count]));
+        const { report, promiseCensus } = await inspect(this.session, {
+          producer: 'language-server',
+          target: { address: this.spec, label: this.label },
+          promiseTracking: this.promiseTracking,
+          promises: true,
+          previousPromises,
+          onNotice,
+          signal,
+        });
+        // Cancelled in a step that does not watch the signal (the threads' snapshot): the result is dropped all the same.
+        signal.throwIfAborted();
+        if (!promiseCensus) throw new Error('the engine returned no promise census');
+        await this.record(report.threads);
+        const suspects = report.suspects.filter((suspect) => DEEP_SCAN_KINDS.has(suspect.kind));
+        this.deepScan = { suspects, heapSnapshots: report.sampling.heapSnapshots, notes: report.sampling.notes.filter((note) => /promise/i.test(note)) };
+        return {
+          pendingPromises: promiseCensus.analysis.census.total,
+          stuckPromises: promiseCensus.analysis.stuckCount,
+          suspects,
+          snapshotMs: Math.round(promiseCensus.snapshot.durationMs),
+          durationMs: Date.now() - started,
+          notes: this.deepScan.notes,
+        };
+      } catch (error) {
+        if (!signal.aborted) this.error = `deep scan failed: ${errorMessage(error)}`;
+        throw error;
+      } finally {
+        if (this.status === 'snapshotting') this.status = 'attached';
+      }
+    });
   }
 
   sourceContent(sourcePath: string): Promise<string | undefined> {

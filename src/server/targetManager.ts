@@ -10,14 +10,26 @@ import type { AttachParams, LeakInspectorState, OpenReportParams, ServerSettings
 import { ErrorCodes } from '../protocol/lsp';
 import { ServerError, unknownTarget } from './errors';
 import { buildAgentConfig } from '../engine/agentConfig';
+import { listenerScanOptions } from '../engine/inspection';
 import { heapDirectoryOf } from './settings';
 import { isSourcePath, sourceUri } from './sourceUris';
 import { readFile } from 'node:fs/promises';
 import { parseReport, ReportFormatError } from '../report';
 import { SavedReport, type InspectedTarget } from './savedReport';
+import { threadName } from '../presentation';
 import { Target } from './target';
 
 const MAX_SUSPECTS = 100;
+
+/** Every suspect of a target's report (all kinds, all threads), with the thread it was found in. */
+function suspectsOf(target: InspectedTarget): Suspect[] {
+  const threads = target.reports();
+  if (threads.length === 0) return [];
+  return target.report().suspects.map((suspect): Suspect => {
+    const thread = threads.find(({ report }) => threadName(report.target.threadId) === suspect.thread)?.thread;
+    return { targetId: target.id, threadId: thread?.threadId ?? 0, threadLabel: thread?.label ?? suspect.thread, suspect };
+  });
+}
 
 export class TargetManager {
   private readonly targets = new Map<string, InspectedTarget>();
@@ -60,6 +72,8 @@ export class TargetManager {
       {
         allowRemoteHosts,
         agent: buildAgentConfig(this.settings),
+        // Emitters from before the attach are looked for once, at the first snapshot, announced in the log.
+        listeners: listenerScanOptions('vscode', { onNotice: (message) => this.onBackgroundError(message) }),
         pathMapping: this.settings.sourcePathMapping,
         heapDirectory: heapDirectoryOf(this.settings),
         promiseTracking: this.settings.promiseTracking,
@@ -160,25 +174,19 @@ export class TargetManager {
     // A process that is gone has no leaks left to fix: its last report stays viewable, but unflagged.
     const suspects: Suspect[] = targets
       .filter((target) => target.isConnected)
-      .flatMap((target) =>
-        target.reports().flatMap(({ thread, report }) =>
-          report.sites
-            .filter((site) => site.score >= this.settings.diagnosticMinScore)
-            .map((site): Suspect => ({ targetId: target.id, threadId: thread.threadId, threadLabel: thread.label, site })),
-        ),
-      )
-      .sort((a, b) => b.site.score - a.site.score || b.site.count - a.site.count)
+      .flatMap((target) => suspectsOf(target).filter((entry) => entry.suspect.score >= this.settings.diagnosticMinScore))
+      .sort((a, b) => b.suspect.score - a.suspect.score || b.suspect.count - a.suspect.count || a.suspect.key.localeCompare(b.suspect.key))
       .slice(0, MAX_SUSPECTS);
     const sourceUris: Record<string, string> = {};
+    const addUri = (where: { path: string } | null) => {
+      if (where && isSourcePath(where.path)) sourceUris[where.path] ??= this.uriOf(where.path);
+    };
     for (const target of targets) {
       for (const { report } of target.reports()) {
-        for (const site of report.sites) {
-          for (const where of [site.location, ...site.stack]) {
-            if (where && isSourcePath(where.path)) sourceUris[where.path] ??= this.uriOf(where.path);
-          }
-        }
+        for (const site of report.sites) for (const where of [site.location, ...site.stack]) addUri(where);
       }
     }
+    for (const { suspect } of suspects) for (const where of [suspect.location, ...suspect.paths.flatMap((path) => path.stack)]) addUri(where);
     return {
       targets: targets.map((target) => target.state()),
       suspects,

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { CdpSession } from '../cdp';
 import { estimateSnapshot, sampleAllocations, saveHeapProfile, takeHeapSnapshot } from '../heap';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
-import type { ReportSampling } from '../protocol/report';
+import type { InspectionReport, ReportSampling } from '../protocol/report';
 import type { WatchMetrics } from './metrics';
 import type { Firing } from './rules';
 import { formatBytes, threadName } from '../presentation';
@@ -33,6 +33,8 @@ export interface DumpRequest {
   firing: Firing;
   /** The snapshot that crossed the rule: all threads of the target. */
   reports: AsyncSnapshotReport[];
+  /** The whole inspection (suspects of every kind), written instead of one rebuilt from `reports`. */
+  report?: InspectionReport;
   /** The thread that crossed it, and its session for the heap captures. */
   threadId: number;
   session: CdpSession;
@@ -95,7 +97,10 @@ export class Dumper {
       this.log(`dump: ${target} ${threadName(threadId)} ${firing.rule} (${firing.reason}) → ${file}`);
     };
 
-    const report = buildReport({ threads: reports, target: { address: target }, producer: 'watch', label: `${firing.rule}: ${firing.reason}`, sampling: this.options.sampling });
+    const label = `${firing.rule}: ${firing.reason}`;
+    const report = request.report
+      ? { ...request.report, label }
+      : buildReport({ threads: reports, target: { address: target }, producer: 'watch', label, sampling: this.options.sampling });
     await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
     written('snapshot', `${base}.json`);
 

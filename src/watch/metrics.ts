@@ -9,6 +9,11 @@ import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'p
 import type { TimelineEntry } from '../protocol/agentSnapshot';
 import { threadName } from '../presentation';
 import type { AsyncSnapshotReport, SiteReport } from '../protocol/asyncSnapshot';
+import type { Suspect, SuspectKind } from '../protocol/report';
+
+/** Every kind, so `leak_inspector_suspects` has a series (0 when none) for each: dashboards see the kinds that are clean too. */
+const SUSPECT_KINDS: readonly SuspectKind[] = ['async', 'listener', 'holder', 'promise-reactions', 'stuck-promise', 'heap-class'];
+const SEVERITIES = ['low', 'medium', 'high'] as const;
 
 const OTHER_SITE = 'other';
 
@@ -22,6 +27,11 @@ export class WatchMetrics {
   private readonly resources = this.gauge('leak_inspector_async_resources', 'Live async resources by type (timers, sockets, servers, sampled pending promises).', ['target', 'thread', 'type']);
   private readonly siteResources = this.gauge('leak_inspector_site_async_resources', 'Live async resources of the top creation sites (site="path:line"); the other sites are summed into site="other".', ['target', 'thread', 'site', 'type']);
   private readonly siteScore = this.gauge('leak_inspector_site_leak_score', 'Leak score (0-100) of the top creation sites.', ['target', 'thread', 'site', 'type']);
+  private readonly suspects = this.gauge('leak_inspector_suspects', 'Leak suspects of every thread by kind (async, listener, holder, promise-reactions, stuck-promise, heap-class) and severity.', ['target', 'kind', 'severity']);
+  private readonly suspectScore = this.gauge('leak_inspector_suspect_score', 'Score (0-100) of the top suspects of each kind (site="path:line").', ['target', 'kind', 'site']);
+  private readonly suspectCount = this.gauge('leak_inspector_suspect_count', 'Live things (resources, listeners, entries, reactions, promises) of the top suspects of each kind; the others summed into site="other".', ['target', 'kind', 'site']);
+  private readonly stuckPromises = this.gauge('leak_inspector_stuck_promises', 'Pending promises that can never settle, from the last periodic census (--promise-census-every).', ['target']);
+  private readonly pendingPromises = this.gauge('leak_inspector_pending_promises', 'Pending promises counted exactly by the last periodic census (--promise-census-every).', ['target']);
   private readonly capabilityWarnings = this.gauge('leak_inspector_capability_warning', 'A feature that cannot work on this target (1 while the warning holds), by warning code.', ['target', 'thread', 'code']);
   private readonly heapUsed = this.gauge('leak_inspector_heap_used_bytes', 'V8 heap in use.', ['target', 'thread']);
   private readonly heapTotal = this.gauge('leak_inspector_heap_total_bytes', 'V8 heap reserved.', ['target', 'thread']);
@@ -60,6 +70,8 @@ export class WatchMetrics {
     // A down target's last readings would look current: drop them (counters stay).
     if (!up) {
       this.dropCurrent(target);
+      this.stuckPromises.remove({ target });
+      this.pendingPromises.remove({ target });
       for (const labels of this.delaySeries.get(target)?.values() ?? []) this.loopDelay.remove(labels);
       this.delaySeries.delete(target);
     }
@@ -94,6 +106,50 @@ export class WatchMetrics {
       }
     }
     this.current.set(target, series);
+  }
+
+  /**
+   * The report's ranked suspects of every kind (call after `recordSnapshot`, which clears the
+   * previous ones): counts by kind and severity, and per kind the top N lines with their own
+   * `site` label, the rest summed into `site="other"` (no score: a sum of scores means nothing).
+   */
+  recordSuspects(target: string, suspects: readonly Suspect[]): void {
+    const series = this.current.get(target) ?? [];
+    this.current.set(target, series);
+    const set = (gauge: Gauge, labels: Labels, value: number) => {
+      gauge.set(labels, value);
+      series.push({ gauge, labels });
+    };
+    for (const kind of SUSPECT_KINDS) {
+      const ofKind = suspects.filter((suspect) => suspect.kind === kind);
+      for (const severity of SEVERITIES) set(this.suspects, { target, kind, severity }, ofKind.filter((suspect) => suspect.severity === severity).length);
+      const top = new Map<string, { score: number; count: number }>();
+      let other = 0;
+      // Suspects come ranked: the first N distinct lines are the top ones.
+      for (const suspect of ofKind) {
+        const site = suspect.location ? `${this.displayPath(suspect.location.path)}:${suspect.location.line}` : undefined;
+        const known = site === undefined ? undefined : top.get(site);
+        if (site !== undefined && known) {
+          known.count += suspect.count;
+          known.score = Math.max(known.score, suspect.score);
+        } else if (site !== undefined && top.size < this.topSites) {
+          top.set(site, { score: suspect.score, count: suspect.count });
+        } else {
+          other += suspect.count;
+        }
+      }
+      for (const [site, { score, count }] of top) {
+        set(this.suspectScore, { target, kind, site }, score);
+        set(this.suspectCount, { target, kind, site }, count);
+      }
+      if (other > 0) set(this.suspectCount, { target, kind, site: OTHER_SITE }, other);
+    }
+  }
+
+  /** A periodic promise census's exact figures (kept until the next census). */
+  recordPromiseCensus(target: string, census: { pending: number; stuck: number }): void {
+    this.stuckPromises.set({ target }, census.stuck);
+    this.pendingPromises.set({ target }, census.pending);
   }
 
   /** New timeline entries of one thread. */

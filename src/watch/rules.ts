@@ -1,13 +1,17 @@
 /**
  * Threshold rules, checked on every snapshot of every thread:
- * - `site_score`: a creation site's leak score is at least N;
+ * - `site_score`: a suspect of any kind (async site, listener, holder, promise reactions, stuck
+ *   promises) scores at least N;
  * - `resource_growth`: the live resources (all but promises, whose counts are sampled) or a
  *   single site's count rose in each of the last N snapshots;
  * - `heap_growth`: the heap in use grew by at least N MB per minute, fitted over a window.
  */
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
+import type { Suspect } from '../protocol/report';
+import { threadName } from '../presentation';
 
-export type RuleName = 'site_score' | 'resource_growth' | 'heap_growth';
+/** `stuck_promises`: a periodic promise census counted at least N promises that can never settle. */
+export type RuleName = 'site_score' | 'resource_growth' | 'heap_growth' | 'stuck_promises';
 
 export interface RuleOptions {
   scoreAtLeast?: number;
@@ -15,6 +19,8 @@ export interface RuleOptions {
   heapGrowthMbPerMin?: number;
   /** Heap readings the growth rate is fitted over (default 60 s). */
   heapWindowS?: number;
+  /** Fires when a promise census counts this many promises that can never settle. */
+  stuckPromisesAtLeast?: number;
 }
 
 export interface Firing {
@@ -41,15 +47,22 @@ export class Rules {
 
   constructor(private readonly options: RuleOptions) {}
 
-  /** The rules this snapshot of one thread crosses. */
-  check(target: string, report: AsyncSnapshotReport, heapUsed: number | undefined): Firing[] {
+  /**
+   * The rules this snapshot of one thread crosses. `suspects` (the report's, every kind and
+   * thread) feed the score rule; without them, the thread's async sites do.
+   */
+  check(target: string, report: AsyncSnapshotReport, heapUsed: number | undefined, suspects?: readonly Suspect[]): Firing[] {
     const key = `${target}\0${report.target.threadId}`;
     let state = this.threads.get(key);
     if (!state) this.threads.set(key, (state = new ThreadState()));
     const firings: Firing[] = [];
     const { scoreAtLeast, growthIntervals, heapGrowthMbPerMin } = this.options;
 
-    if (scoreAtLeast !== undefined) {
+    if (scoreAtLeast !== undefined && suspects) {
+      const thread = threadName(report.target.threadId);
+      const worst = suspects.find((suspect) => suspect.thread === thread && suspect.score >= scoreAtLeast);
+      if (worst) firings.push({ rule: 'site_score', reason: `${describeSuspect(worst)} scores ${worst.score} (≥ ${scoreAtLeast})` });
+    } else if (scoreAtLeast !== undefined) {
       const worst = report.sites.find((site) => site.score >= scoreAtLeast);
       if (worst) firings.push({ rule: 'site_score', reason: `${describeSite(worst)} scores ${worst.score} (≥ ${scoreAtLeast})` });
     }
@@ -64,6 +77,13 @@ export class Rules {
       }
     }
     return firings;
+  }
+
+  /** The rule a promise census crosses (checked once per census, for the whole target). */
+  checkStuckPromises(stuck: number): Firing | undefined {
+    const { stuckPromisesAtLeast } = this.options;
+    if (stuckPromisesAtLeast === undefined || stuck < stuckPromisesAtLeast) return undefined;
+    return { rule: 'stuck_promises', reason: `${stuck} promises can never settle (≥ ${stuckPromisesAtLeast})` };
   }
 
   /** A re-attached target starts afresh. */
@@ -108,6 +128,11 @@ export class Rules {
 
 function advance(streak: Streak | undefined, count: number): Streak {
   return { count, rises: streak && count > streak.count ? streak.rises + 1 : 0 };
+}
+
+function describeSuspect(suspect: Suspect): string {
+  const where = suspect.location ? `${suspect.location.path}:${suspect.location.line}` : (suspect.holder ?? 'an unknown site');
+  return `${suspect.kind} suspect "${suspect.title}" at ${where}`;
 }
 
 function describeSite(site: AsyncSnapshotReport['sites'][number]): string {

@@ -6,10 +6,13 @@
  * inspector port); the others are not affected either way.
  */
 import type { CdpSession } from '../cdp';
+import type { PromiseTracking } from '../engine/agentConfig';
+import { inspect, listenerScanSkippedNotice } from '../engine/inspection';
 import { InspectorSession, type InspectorOptions } from '../engine/inspectorSession';
 import { heapUsage } from '../heap';
 import type { TimelineEntry } from '../protocol/agentSnapshot';
 import type { AsyncSnapshotReport } from '../protocol/asyncSnapshot';
+import type { InspectionReport } from '../protocol/report';
 import type { Dumper } from './dumps';
 import type { WatchMetrics } from './metrics';
 import type { Rules } from './rules';
@@ -21,6 +24,9 @@ export interface WatchContext {
   dumper: Dumper | undefined;
   trace: TraceTimeline | undefined;
   attachOptions: InspectorOptions;
+  promiseTracking?: PromiseTracking;
+  /** Seconds between exact promise censuses (each a heap snapshot: pauses the target); none when undefined. */
+  promiseCensusEveryS?: number;
   log(line: string): void;
 }
 
@@ -34,6 +40,8 @@ interface ThreadReading {
 export class WatchedTarget {
   private session: InspectorSession | undefined;
   private lastAttachError: string | undefined;
+  private lastCensusAt: number | undefined;
+  private previousStuck: Map<string, number> | undefined;
 
   constructor(
     /** As given to `--inspect`: the `target` label of every series. */
@@ -89,7 +97,10 @@ export class WatchedTarget {
       this.context.trace?.reattached(this.spec);
       session.connection.onDisconnected((reason) => this.markDown(session, reason));
       this.context.metrics.targetUp(this.spec, true);
+      this.lastCensusAt = undefined;
+      this.previousStuck = undefined;
       this.context.log(`attached to ${this.spec} (${session.label})`);
+      if (this.context.attachOptions.listeners?.scan === 'off') this.context.log(listenerScanSkippedNotice(this.spec));
     } catch (error) {
       const message = (error as Error).message;
       this.context.metrics.snapshotFailed(this.spec);
@@ -108,8 +119,23 @@ export class WatchedTarget {
     void session.detach().catch(() => undefined);
   }
 
-  private async read(session: InspectorSession): Promise<ThreadReading[]> {
-    const reports = await session.snapshot();
+  private async read(session: InspectorSession): Promise<{ readings: ThreadReading[]; inspection: InspectionReport; stuck?: number }> {
+    const every = this.context.promiseCensusEveryS;
+    const censusDue = every !== undefined && (this.lastCensusAt === undefined || Date.now() - this.lastCensusAt >= every * 1000);
+    const { report: inspection, promiseCensus } = await inspect(session, {
+      producer: 'watch',
+      target: { address: this.spec },
+      promiseTracking: this.context.promiseTracking,
+      promises: censusDue,
+      previousPromises: this.previousStuck,
+      onNotice: (message) => this.context.log(message),
+    });
+    if (promiseCensus) {
+      this.lastCensusAt = Date.now();
+      this.previousStuck = new Map(promiseCensus.suspects.map((suspect) => [suspect.key, suspect.count]));
+      this.context.metrics.recordPromiseCensus(this.spec, { pending: promiseCensus.analysis.census.total, stuck: promiseCensus.analysis.stuckCount });
+    }
+    const reports = inspection.threads;
     const byThread = new Map<number, Omit<ThreadReading, 'report'>>();
     for (const thread of session.threadSessions) {
       if (thread.session.isClosed) continue;
@@ -117,20 +143,27 @@ export class WatchedTarget {
       const heap = await heapUsage(thread.session);
       byThread.set(timeline.threadId, { session: thread.session, heap, timeline: timeline.entries });
     }
-    return reports.map((report) => ({ report, session: undefined, heap: undefined, timeline: [], ...byThread.get(report.target.threadId) }));
+    const readings = reports.map((report) => ({ report, session: undefined, heap: undefined, timeline: [], ...byThread.get(report.target.threadId) }));
+    return { readings, inspection, ...(promiseCensus && { stuck: promiseCensus.analysis.stuckCount }) };
   }
 
-  private publish(readings: ThreadReading[]): void {
+  private publish({ readings, inspection, stuck }: { readings: ThreadReading[]; inspection: InspectionReport; stuck?: number }): void {
     const { metrics, rules, dumper, trace } = this.context;
     metrics.recordSnapshot(this.spec, readings);
+    metrics.recordSuspects(this.spec, inspection.suspects);
     const reports = readings.map((reading) => reading.report);
+    const main = readings.find((reading) => reading.session);
+    const stuckFiring = stuck === undefined ? undefined : rules.checkStuckPromises(stuck);
+    if (stuckFiring && dumper && main?.session) {
+      void dumper.request({ target: this.spec, firing: stuckFiring, reports, report: inspection, threadId: main.report.target.threadId, session: main.session, heapUsed: main.heap?.usedSize });
+    }
     for (const { report, session, heap, timeline } of readings) {
       const threadId = report.target.threadId;
       metrics.recordTimeline(this.spec, threadId, timeline);
       const live = Object.entries(report.totalsByType).reduce((sum, [type, n]) => (type === 'Promise' ? sum : sum + (n ?? 0)), 0);
       trace?.record(this.spec, threadId, { at: report.takenAt, live }, timeline);
-      for (const firing of rules.check(this.spec, report, heap?.usedSize)) {
-        if (dumper && session) void dumper.request({ target: this.spec, firing, reports, threadId, session, heapUsed: heap?.usedSize });
+      for (const firing of rules.check(this.spec, report, heap?.usedSize, inspection.suspects)) {
+        if (dumper && session) void dumper.request({ target: this.spec, firing, reports, report: inspection, threadId, session, heapUsed: heap?.usedSize });
       }
     }
   }

@@ -4,6 +4,7 @@
  * the trace-event timeline. `stop()` finishes running dumps, then detaches from every target
  * (the agent is removed from each), writes the timeline and closes the endpoint.
  */
+import type { PromiseTracking } from '../engine/agentConfig';
 import type { InspectorOptions } from '../engine/inspectorSession';
 import { Dumper, type DumpOptions } from './dumps';
 import { MetricsExporter, type MetricsAddress } from './exporter';
@@ -22,6 +23,9 @@ export interface WatchOptions {
   dumps?: DumpOptions;
   timelineFile?: string;
   attachOptions: InspectorOptions;
+  promiseTracking?: PromiseTracking;
+  /** Seconds between exact promise censuses (heap snapshots: each pauses the target). */
+  promiseCensusEveryS?: number;
   /** Folder site paths are shown relative to. */
   root: string;
   log(line: string): void;
@@ -43,6 +47,8 @@ export class Watcher {
       dumper: options.dumps ? new Dumper(options.dumps, this.metrics, options.log) : undefined,
       trace: options.timelineFile ? new TraceTimeline(options.timelineFile) : undefined,
       attachOptions: options.attachOptions,
+      promiseTracking: options.promiseTracking,
+      promiseCensusEveryS: options.promiseCensusEveryS,
       log: options.log,
     };
     this.targets = options.targets.map((spec) => new WatchedTarget(spec, this.context));

@@ -40,7 +40,8 @@ test('text: evidence, context and the indented creation stack follow each header
   assert.match(block[0], /^score \d+ HIGH/);
   assert.match(block[1], /^ {4}trend 3 → 6 → 9 → 12 → 15 · created 15 recently, 0 ended · every 1s · owner gone 15 of 15$/);
   assert.match(block[2], /^ {4}playerId: 15 distinct \(p1 ×1, p2 ×1, p3 ×1 …\)$/);
-  assert.match(block[3], /^ {4}why: owner-gone 30\/30, growth 25\/25, never-ends 15\/15, type 10\/10, age \d+\/20$/);
+  // All three signs agree (owners gone, accumulating, never ending): corroboration adds its full 10.
+  assert.match(block[3], /^ {4}why: owner-gone 30\/30, growth 25\/25, never-ends 15\/15, type 10\/10, corroboration 10\/10, age \d+\/10$/);
   const frames = block.slice(4);
   assert.equal(frames.length, 4);
   for (const line of frames) assert.match(line, FRAME);

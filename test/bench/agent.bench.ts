@@ -46,7 +46,10 @@
  * Env: BENCH_RUNS (rounds of part 1, default 6; 0 skips it: ratios null), BENCH_SNAPSHOTS
  * (snapshots per size in part 2, default 8: the first plus 7 steady-state), BENCH_SIZES
  * (comma-separated live-resource counts, default 10000,100000; a figure whose size is not run
- * is null). The default run takes about 2 minutes.
+ * is null), BENCH_NODE (the Node line the targets run on: 20, 22, 24 or 26, see
+ * `test/helpers/nodeVersions.ts`; default the Node running the benchmark. Context is read
+ * differently from Node 24 on, where AsyncLocalStorage uses AsyncContextFrame). The default
+ * run takes about 2 minutes.
  * Ends with one JSON line: {"attachedRatio", "detachedRatio", "pauseMsPer10k", "pauseMsPer100k"}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -56,6 +59,7 @@ import * as path from 'node:path';
 import { InspectorSession } from '../../src/engine/inspectorSession';
 import type { AsyncSnapshotReport } from '../../src/protocol/asyncSnapshot';
 import { startSampleServer, type BotFigures } from '../../src/sample/sampleServer';
+import { targetNode } from '../helpers/nodeVersions';
 import { describeRuns, LOAD, loadOnce, median, round } from './serverLoad';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
@@ -65,6 +69,8 @@ const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const QUIET_MS = 300;
 const PROBE_PERIOD_MS = 1;
 const MARK_SETTLE_MS = 20;
+/** The targets' Node binary (BENCH_NODE), resolved in `main`. */
+let targetNodeBinary = process.execPath;
 
 type Condition = 'not attached' | 'attached' | 'detached';
 
@@ -83,7 +89,7 @@ async function throughput(): Promise<ThroughputResult> {
     return { attachedRatio: null, detachedRatio: null };
   }
   console.log(`== throughput: one sample server (inspector open), ${LOAD.players} closed-loop bots, ${LOAD.durationS} s per run, ${RUNS} rounds of 3 runs`);
-  const server = await startSampleServer({ leaks: 'none', nodeArgs: ['--inspect=127.0.0.1:0'], serverArgs: ['--rate-limit', '0'] });
+  const server = await startSampleServer({ leaks: 'none', node: targetNodeBinary, nodeArgs: ['--inspect=127.0.0.1:0'], serverArgs: ['--rate-limit', '0'] });
   const runs: Record<Condition, BotFigures[]> = { 'not attached': [], attached: [], detached: [] };
   let session: InspectorSession | undefined;
   try {
@@ -267,7 +273,7 @@ class Target {
   }
 
   static async start(script: string): Promise<{ target: Target; inspectorUrl: string }> {
-    const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(targetNodeBinary, ['--inspect=127.0.0.1:0', script], { stdio: ['pipe', 'pipe', 'pipe'] });
     const target = new Target(child);
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -406,11 +412,14 @@ function sleep(ms: number): Promise<void> {
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const node = await targetNode(Number(process.env.BENCH_NODE ?? process.versions.node.split('.')[0]), (line) => console.log(line));
+  targetNodeBinary = node.node;
+  console.log(`targets run on Node ${node.version}${node.settings[0].asyncContextFrame ? ' (AsyncLocalStorage on AsyncContextFrame)' : ''}`);
   const ratios = await throughput();
   const stalls = await pauses();
   const per10k = (size: number) => (stalls.has(size) ? round((stalls.get(size)! * 10_000) / size) : null);
   console.log(`total ${Math.round((performance.now() - started) / 1000)} s`);
-  console.log(JSON.stringify({ attachedRatio: ratios.attachedRatio, detachedRatio: ratios.detachedRatio, pauseMsPer10k: per10k(10_000), pauseMsPer100k: per10k(100_000) }));
+  console.log(JSON.stringify({ targetNode: node.version, attachedRatio: ratios.attachedRatio, detachedRatio: ratios.detachedRatio, pauseMsPer10k: per10k(10_000), pauseMsPer100k: per10k(100_000) }));
 }
 
 main().catch((error: Error) => {

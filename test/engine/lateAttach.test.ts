@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { SiteReport } from '../../src/protocol/asyncSnapshot';
+import { takePromiseCensus } from '../../src/engine/promiseCensus';
 import { spawnProcess } from '../helpers/inspectedProcess';
 import { inspect, LIMITS, lineOf, siteAt, startScript, writeScript } from './targets';
 
@@ -127,11 +128,11 @@ async function roomLifecycleAfterDrops(t: Parameters<typeof writeScript>[0], mod
   assert.equal(JSON.parse(line).dropped, 15);
   const session = await inspect(t, inspectorUrl);
   const [report] = await session.snapshot();
-  return report;
+  return { report, session };
 }
 
 test('room-lifecycle fixture, attached only after 15 players dropped: the first snapshot rates the per-player interval medium or high at its line', LIMITS, async (t) => {
-  const report = await roomLifecycleAfterDrops(t, 'leaky');
+  const { report, session } = await roomLifecycleAfterDrops(t, 'leaky');
   const file = path.join(ROOM_LIFECYCLE, 'heartbeat.ts');
   const heartbeat = siteAt(report, 'Interval', file, lineOf(file, 'return setInterval('));
   assert.equal(heartbeat.preexisting, true);
@@ -140,10 +141,36 @@ test('room-lifecycle fixture, attached only after 15 players dropped: the first 
   assert.match(heartbeat.factors.find((factor) => factor.name === 'owner-gone')!.explanation, /^closure holds a closed WebSocket \(`socket`\) in (\d) of \1 sampled intervals/);
   t.diagnostic(`heartbeat.ts ${describe(heartbeat)}`);
   t.diagnostic(`closure scan: ${JSON.stringify(report.closureScan)}`);
+
+  // The same inspection lists every never-settling readiness promise, exactly counted: the 15
+  // dropped players' joins stay suspended at `await ready` with nothing left that can settle them.
+  let announced = false;
+  const census = await takePromiseCensus(session, { onEstimate: () => (announced = true) });
+  assert.ok(announced, 'the heap snapshot pause is announced before it is taken');
+  // One leak, one entry: the readiness promises are the root; the suspended onJoin calls and the
+  // promises their `.catch` at server.ts derived are its consequences, listed with it.
+  const handlers = path.join(ROOM_LIFECYCLE, 'handlers.ts');
+  const listed = JSON.stringify(census.suspects.map((s) => [s.kind, s.title, s.location, s.count, s.details]), null, 1);
+  const stuck = census.suspects.filter((suspect) => suspect.kind === 'stuck-promise');
+  assert.equal(stuck.length, 1, listed);
+  const [readiness] = stuck;
+  assert.equal(readiness.location?.path, handlers, listed);
+  assert.equal(readiness.count, 15, 'the readiness promises');
+  assert.match(readiness.title, /^15 promises that can never settle, awaited by onJoin$/);
+  assert.ok(readiness.severity !== 'low', `${readiness.score}`);
+  assert.equal(readiness.details.find((d) => d.label.startsWith('consequences'))?.value, `15 call(s) of onJoin (handlers.ts:${lineOf(handlers, 'export async function onJoin(')}) suspended; 15 with handler anonymous (server.ts:${lineOf(path.join(ROOM_LIFECYCLE, 'server.ts'), 'onJoin(socket, playerId, roomId, options).catch(')})`);
+  assert.match(readiness.holder ?? '', /pendingReady/);
+  assert.equal(census.analysis.stuckCount, 45, 'the whole chain: 15 readiness promises, 15 onJoin calls, 15 derived by .catch');
+  assert.equal(census.analysis.rootCount, 15);
+  assert.deepEqual(census.suspects.filter((s) => s.kind === 'orphaned-promise').map((s) => s.title), [], 'stuck, so never orphaned too');
+  t.diagnostic(`stuck: ${readiness.title} — ${readiness.score} ${readiness.severity}, ${readiness.retainedBytes} bytes`);
 });
 
 test('room-lifecycle fixture in clean mode, attached after the same drops: nothing of its own code is medium or high', LIMITS, async (t) => {
-  const report = await roomLifecycleAfterDrops(t, 'clean');
+  const { report, session } = await roomLifecycleAfterDrops(t, 'clean');
+  const census = await takePromiseCensus(session);
+  assert.equal(census.analysis.stuckCount, 0, JSON.stringify(census.suspects.map((s) => [s.title, s.location, s.count])));
+  assert.deepEqual(census.suspects.map((s) => `${s.kind} ${s.title}`), [], 'nothing stuck or orphaned');
   const own = report.sites.filter((site) => site.location?.path.startsWith(ROOM_LIFECYCLE) && site.severity !== 'low');
   assert.deepEqual(own.map(describe), []);
 });

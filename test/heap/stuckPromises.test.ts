@@ -5,7 +5,10 @@
  * Map, thenables and then-chains …) and 12 kinds that nothing can settle (dropped resolvers,
  * resolvers held only by their own awaiter, cycles, a never-ready room awaited, a dead thenable
  * …), 7 of each. One heap snapshot: no live one may be reported, every stuck one must be, with its
- * exact count, at its function's line (or by what holds it, where V8 keeps no function).
+ * exact count, at its function's line (or by what holds it, where V8 keeps no function). One leak
+ * is one group: a chain's innermost stuck promise is its root, the outer links (the suspended
+ * async functions, derived promises) its consequences; the A/B cycle's root is A (first in the
+ * source), B its consequence.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -31,24 +34,20 @@ function lineOf(name: string): number {
   return index + 1;
 }
 
-/** Stuck groups with a function site: kind, function, count. */
-const STUCK_FUNCTIONS: Array<[kind: string, name: string, count: number]> = [
-  ['handler', 'stuckNeverRuns', 2 * N], // the never-settling promise and the promise its then() derived
-  ['awaiter', 'stuckWaitReady', N],
-  ['async-function', 'stuckWaitReady', N],
-  ['awaiter', 'stuckSelfResolver', N],
-  ['async-function', 'stuckSelfResolver', N],
-  ['async-function', 'stuckCycleA', N],
-  ['async-function', 'stuckCycleB', N],
-  ['awaiter', 'stuckLobbyStart', N],
-  ['async-function', 'stuckLobbyStart', N],
-  ['awaiter', 'stuckChainInner', N],
-  ['async-function', 'stuckChainInner', N],
-  ['async-function', 'stuckChainOuter', N],
+type Site = [kind: string, name: string];
+/** Stuck chains with a function site: the root site (N promises) and its consequences' sites (N each). */
+const STUCK_CHAINS: Array<{ root: Site; consequences: Site[] }> = [
+  { root: ['handler', 'stuckNeverRuns'], consequences: [['handler', 'stuckNeverRuns']] }, // the promise its then() derived
+  { root: ['awaiter', 'stuckWaitReady'], consequences: [['async-function', 'stuckWaitReady']] },
+  { root: ['awaiter', 'stuckSelfResolver'], consequences: [['async-function', 'stuckSelfResolver']] },
+  { root: ['async-function', 'stuckCycleA'], consequences: [['async-function', 'stuckCycleB']] }, // a cycle: its first site is the root
+  { root: ['awaiter', 'stuckLobbyStart'], consequences: [['async-function', 'stuckLobbyStart']] },
+  { root: ['awaiter', 'stuckChainInner'], consequences: [['async-function', 'stuckChainInner'], ['async-function', 'stuckChainOuter']] },
 ];
 /** Stuck groups whose function V8 no longer has (collected with the cycle): by what holds them. */
 const STUCK_HOLDERS = ['.droppedSet → Set', '.deadThenables → Array', '.consumers → Array', '.raced → Array', '.onceHeld → Array', '.locks → Array'];
-const STUCK_TOTAL = STUCK_FUNCTIONS.reduce((sum, [, , count]) => sum + count, 0) + STUCK_HOLDERS.length * N;
+const ROOT_TOTAL = (STUCK_CHAINS.length + STUCK_HOLDERS.length) * N;
+const STUCK_TOTAL = ROOT_TOTAL + STUCK_CHAINS.reduce((sum, chain) => sum + chain.consequences.length, 0) * N;
 
 /** Live cases whose async function (own promise) the census counts at its line. */
 const LIVE_ASYNC_FUNCTIONS = [
@@ -67,28 +66,39 @@ const LIVE_ASYNC_FUNCTIONS = [
 ];
 
 function assertCatalogue(analysis: PromiseHeapAnalysis): void {
-  const described = analysis.stuck.map((group) => `${group.count} ${group.site.kind} ${group.site.functionName} line ${group.site.location?.line} | ${group.holder}`);
+  const described = analysis.stuck.map((group) => `${group.count} ${group.site.kind} ${group.site.functionName} line ${group.site.location?.line} | ${group.holder} | ${(group.consequences ?? []).map((c) => `${c.count} ${c.site.kind} ${c.site.functionName}`).join(', ')}`);
   // No false positive: nothing stuck but the stuck cases, and no stuck group names a live case.
   for (const group of analysis.stuck) {
     assert.ok(!/live/.test(`${group.site.functionName} ${group.holder}`), `a live case reported stuck: ${described.join('\n')}`);
   }
   assert.equal(analysis.stuckCount, STUCK_TOTAL, `stuck promises, exactly the catalogue's:\n${described.join('\n')}`);
-  for (const [kind, name, count] of STUCK_FUNCTIONS) {
+  assert.equal(analysis.rootCount, ROOT_TOTAL, `one root per chain:\n${described.join('\n')}`);
+  assert.equal(analysis.stuck.length, STUCK_CHAINS.length + STUCK_HOLDERS.length, `one group per leak:\n${described.join('\n')}`);
+  for (const { root: [kind, name], consequences } of STUCK_CHAINS) {
     const group = analysis.stuck.find((g) => g.site.kind === kind && g.site.functionName === name);
     assert.ok(group, `${kind} ${name} reported stuck:\n${described.join('\n')}`);
-    assert.equal(group.count, count, `${kind} ${name}`);
+    assert.equal(group.count, N, `${kind} ${name}: its roots`);
     assert.equal(group.site.location?.path, FIXTURE, `${name} mapped to the fixture`);
     assert.equal(group.site.location?.line, lineOf(name), `${name} at its line`);
     assert.ok(group.retainerPath && group.retainerPath.steps.length > 0, `${name}: a path from the roots`);
-    // An awaited promise keeps its awaiter's suspended function (bytes of a promise held by another stuck one count there).
+    const found = (group.consequences ?? []).map((c) => [c.site.kind, c.site.functionName, c.count, c.site.location?.line]);
+    const expected = consequences.map(([k, fn]) => [k, fn, N, lineOf(fn)]);
+    const order = (a: unknown[], b: unknown[]) => String(a).localeCompare(String(b));
+    assert.deepEqual(found.sort(order), expected.sort(order), `${kind} ${name}: its consequences`);
+    // An awaited promise keeps its awaiter's suspended function; a chain's bytes count with its root.
     if (kind === 'awaiter') assert.ok(group.retainedSize > 1000, `${name}: ${group.retainedSize} bytes kept with the awaiters`);
+    assert.ok(group.retainedSize >= group.consequences!.reduce((sum, c) => sum + c.retainedSize, 0));
     assert.match(group.explanation, /no resolve\/reject function/);
+    assert.match(group.explanation, new RegExp(`${N * consequences.length} more stuck promise\\(s\\) are pending only because of them`));
   }
   for (const holder of STUCK_HOLDERS) {
     const group = analysis.stuck.find((g) => g.site.kind === 'holder' && g.holder.includes(holder));
     assert.ok(group, `stuck promises held by ${holder}:\n${described.join('\n')}`);
     assert.equal(group.count, N, holder);
+    assert.deepEqual(group.consequences, [], holder);
   }
+  // Nothing live is orphaned: the catalogue's owners (a resolver in a live Map, sockets, requests) are all alive.
+  assert.deepEqual(analysis.orphaned?.map((g) => `${g.count} ${g.site.kind} ${g.site.functionName}: ${g.ownerEvidence}`), []);
   // The census counts every pending promise of the live cases, created long before the attach.
   for (const name of LIVE_ASYNC_FUNCTIONS) {
     const site = analysis.census.sites.find((s) => s.kind === 'async-function' && s.functionName === name);
@@ -122,6 +132,9 @@ async function runCatalogue(t: TestContext, node?: string): Promise<void> {
   }
   const waitReady = suspects.find((s) => s.title.includes('awaited by stuckWaitReady'));
   assert.equal(waitReady?.location?.line, lineOf('stuckWaitReady'));
+  assert.equal(waitReady?.count, N);
+  assert.match(waitReady?.details.find((d) => d.label.startsWith('consequences'))?.value ?? '', new RegExp(`^${N} call\\(s\\) of stuckWaitReady \\(promiseCatalogue\\.js:${lineOf('stuckWaitReady')}\\) suspended$`));
+  assert.ok(!suspects.some((s) => s.title.includes('calls of stuckWaitReady')), 'the suspended calls are not a suspect of their own');
   // Growth against a previous census of the same keys.
   const grown = toStuckPromiseSuspects(result.analysis, { previous: new Map(suspects.map((s) => [s.key, s.count - 2])) });
   assert.ok(grown.every((s) => s.growth === 2 && s.factors.find((f) => f.name === 'growth')?.points === 15));
@@ -144,9 +157,42 @@ test("the sample server's pending leak: the census counts every ready check in f
   assert.ok(stats.pendingReadyChecks > 0, `some ready checks never settle: ${JSON.stringify(stats)}`);
   const session = await InspectorSession.attach(server.inspectorUrl!);
   t.after(() => session.detach());
-  const { analysis } = await takePromiseCensus(session);
+  const { analysis, suspects } = await takePromiseCensus(session);
   const startMatch = analysis.census.sites.find((site) => site.kind === 'async-function' && site.functionName === 'startMatch');
   assert.equal(startMatch?.count, stats.pendingReadyChecks, `suspended startMatch calls = the server's pendingReadyChecks (${JSON.stringify(analysis.census.sites.slice(0, 8))})`);
   assert.match(startMatch?.location?.path ?? '', /game-server\.ts$/, 'mapped to the TypeScript source');
   t.diagnostic(`${stats.pendingReadyChecks} ready checks pending; ${analysis.stuckCount} promises provably stuck in ${analysis.stuck.length} groups`);
+
+  // The dropped players' resolvers are still reachable (an emitter listener), so not provably
+  // stuck: orphaned, since every suspended ready check holds its players' closed connections.
+  // One suspect for the chain: its innermost link, the `await Promise.all(… waitFor('ready'))` in
+  // Battle#run, with the suspended run and startMatch calls as consequences.
+  assert.equal(analysis.stuckCount, 0, 'not provable: the resolvers are reachable');
+  const orphaned = suspects.filter((suspect) => suspect.kind === 'orphaned-promise');
+  const describe = JSON.stringify(orphaned.map((s) => [s.title, s.location, s.count, s.score, s.details]), null, 1);
+  assert.equal(orphaned.length, 1, describe);
+  const [readyCheck] = orphaned;
+  assert.equal(readyCheck.count, stats.pendingReadyChecks, describe);
+  assert.match(readyCheck.title, /awaited by run whose owner is gone/);
+  assert.match(readyCheck.location?.path ?? '', /battle\.ts$/);
+  assert.ok(readyCheck.severity !== 'low', describe);
+  assert.ok(readyCheck.score < 80, 'not provable: never high on one snapshot');
+  const consequences = readyCheck.details.find((d) => d.label.startsWith('consequences'))?.value ?? '';
+  assert.match(consequences, new RegExp(`${stats.pendingReadyChecks} call\\(s\\) of startMatch \\(game-server\\.ts:\\d+\\) suspended`), describe);
+  assert.match(consequences, new RegExp(`${stats.pendingReadyChecks} call\\(s\\) of run \\(battle\\.ts:\\d+\\) suspended`), describe);
+  assert.match(readyCheck.details.find((d) => d.label === 'owner')?.value ?? '', /holds a closed (net\.Socket|WebSocket)/);
+  t.diagnostic(`orphaned: ${readyCheck.title} — ${readyCheck.score} ${readyCheck.severity}; ${consequences}`);
+});
+
+test("the sample server without leaks: no orphaned or stuck promise after the same bots", async (t) => {
+  const server = await startSampleServer({ leaks: 'none', serverArgs: ['--pool-size', '4', '--ready-timeout-ms', '1000'], nodeArgs: ['--inspect=127.0.0.1:0'] });
+  t.after(() => server.stop());
+  await runBots({ url: server.wsUrl, players: 12, durationS: 3 });
+  const stats = await settle(server);
+  assert.equal(stats.pendingReadyChecks, 0, JSON.stringify(stats));
+  const session = await InspectorSession.attach(server.inspectorUrl!);
+  t.after(() => session.detach());
+  const { analysis, suspects } = await takePromiseCensus(session);
+  assert.deepEqual(suspects.map((s) => `${s.kind} ${s.title}`), []);
+  assert.equal(analysis.stuckCount, 0);
 });

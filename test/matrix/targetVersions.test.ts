@@ -207,11 +207,11 @@ async function checkHeap(t: Cleanup, session: InspectorSession): Promise<void> {
 /** The sample game server under bots, attached by host:port after a first round: every tag is there. */
 async function checkSampleServer(t: Cleanup, node: TargetNode): Promise<void> {
   const server = await startSampleServer({ leaks: 'heartbeat,timer', node: node.node, nodeArgs: ['--inspect=127.0.0.1:0'], serverArgs: ['--pool-size', '4', '--ready-timeout-ms', '1000'] });
-  t.after(() => server.stop());
-  await runBots({ url: server.wsUrl, players: 6, durationS: 1, dropRate: 0.5, paceMs: 20, seed: 1 });
+  t.after(() => server.stop(1000));
+  await runBots({ url: server.wsUrl, players: 4, durationS: 0.5, dropRate: 0.5, paceMs: 20, seed: 1 });
   const session = await inspect(t, `127.0.0.1:${new URL(server.inspectorUrl!).port}`);
-  await runBots({ url: server.wsUrl, players: 8, durationS: 1.5, dropRate: 0.5, paceMs: 20, seed: 2 });
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await runBots({ url: server.wsUrl, players: 8, durationS: 1, dropRate: 0.5, paceMs: 20, seed: 2 });
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const [report] = await session.snapshot();
   const own = report.sites.filter((site) => site.location?.path.startsWith(SAMPLE_SOURCES));
   const listing = describeSites({ ...report, sites: own });

@@ -20,6 +20,7 @@ import { attachByPid } from './scenarios/attachByPid';
 import { inspect } from './scenarios/inspect';
 import { runScenario, type ScenarioContext } from './scenarios/scenario';
 import { smoke } from './scenarios/smoke';
+import { listenerLeak, openCliReport } from './scenarios/suspects';
 import { launchBrowser, type Browser } from './workbench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
     extensionDir,
     manifest: JSON.parse(fs.readFileSync(path.join(extensionDir, 'package.json'), 'utf8')) as ScenarioContext['manifest'],
   };
-  for (const scenario of [smoke, inspect, attachByPid].filter(({ name }) => !FILTER || name.includes(FILTER))) {
+  for (const scenario of [smoke, inspect, attachByPid, listenerLeak, openCliReport].filter(({ name }) => !FILTER || name.includes(FILTER))) {
     log(`ui scenario: ${scenario.name}`);
     results.push(...(await timed(`ui: ${scenario.name}`, () => runScenario(scenario, context, log))));
   }

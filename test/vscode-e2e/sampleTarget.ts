@@ -30,6 +30,8 @@ export interface SampleOptions {
    */
   inspector: 'start' | 'off';
   env?: NodeJS.ProcessEnv;
+  /** The server's `--leaks` (default `all`). */
+  leaks?: string;
 }
 
 const INSPECTOR_LINE = /Debugger listening on (ws:\/\/\S+)/;
@@ -37,7 +39,7 @@ const INSPECTOR_LINE = /Debugger listening on (ws:\/\/\S+)/;
 export async function startSample(options: SampleOptions): Promise<SampleTarget> {
   const script = path.join(options.root, 'dist', 'samples', 'game-server', 'server.js');
   const nodeArgs = options.inspector === 'start' ? ['--inspect=127.0.0.1:0'] : ['--inspect-port=127.0.0.1:0'];
-  const child = spawn(options.node, [...nodeArgs, script, '--port', '0', '--leaks', 'all'], {
+  const child = spawn(options.node, [...nodeArgs, script, '--port', '0', '--leaks', options.leaks ?? 'all'], {
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,6 +108,9 @@ export const AGENT_PRESENT = "typeof globalThis[Symbol.for('leak-inspector.agent
 
 /** The leak the scenarios follow: the heartbeat interval never cleared (LEAK(heartbeat)). */
 export const HEARTBEAT_LEAK = { file: 'samples/game-server/src/player-session.ts', text: 'this.heartbeat = setInterval(' };
+
+/** The listener leak (LEAK(listener)): each player's lobby-feed listener stays on the `presence` bus. */
+export const LISTENER_LEAK = { file: 'samples/game-server/src/game-server.ts', text: "presence.on('broadcast', onAnnouncement)" };
 
 /** The 1-based line of `text` in a repository file: found, not hard-coded, so edits move it along. */
 export function lineOf(root: string, file: string, text: string): number {

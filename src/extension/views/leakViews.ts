@@ -8,7 +8,7 @@ import { ASYNC_SCOPE, asyncResourceNodes, type GroupBy } from './asyncResourcesV
 import { heapNodes } from './heapView';
 import { NodeTree, type Node } from './nodeTree';
 import { OPEN_SOURCE_COMMAND } from './siteNodes';
-import { suspectNodes } from './suspectsView';
+import { suspectNodeId, suspectNodes } from './suspectsView';
 import { targetNodes } from './targetsView';
 
 export function registerViews(store: StateStore, heap: HeapCommands): vscode.Disposable {
@@ -43,8 +43,13 @@ export function registerViews(store: StateStore, heap: HeapCommands): vscode.Dis
     vscode.commands.registerCommand('leakInspector.groupByType', () => setGroupBy('type')),
     vscode.commands.registerCommand('leakInspector.groupBySite', () => setGroupBy('site')),
     vscode.commands.registerCommand(OPEN_SOURCE_COMMAND, (path: string, line: number, column?: number) => openSource(store, path, line, column)),
-    // Code lenses run this: show the site, expanded, in Async Resources.
+    // Code lenses run this: show the suspect, expanded, in Leak Suspects (or an async site in Async Resources).
     vscode.commands.registerCommand(REVEAL_SITE_COMMAND, async (args: RevealSiteArgs) => {
+      if (args.suspectKey !== undefined) {
+        const id = suspectNodeId({ targetId: args.targetId, threadId: args.threadId, suspect: { key: args.suspectKey } });
+        const suspect = trees.suspects.find((candidate) => candidate.item.id === id);
+        if (suspect) return views.suspects.reveal(suspect, { select: true, focus: true, expand: true });
+      }
       const prefix = `${ASYNC_SCOPE}/${args.targetId}/${args.threadId}/`;
       const node = trees.asyncResources.find((candidate) => candidate.siteKey === args.siteKey && candidate.item.id.startsWith(prefix));
       if (node) await views.asyncResources.reveal(node, { select: true, focus: true, expand: true });

@@ -8,6 +8,8 @@ export interface Node {
   item: vscode.TreeItem & { id: string };
   /** For site nodes: the site's stable key (code lenses reveal sites by it). */
   siteKey?: string;
+  /** For suspect nodes: the suspect's key (code lenses and diagnostics reveal suspects by it). */
+  suspectKey?: string;
   children?: Node[];
   parent?: Node;
 }

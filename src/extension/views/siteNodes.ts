@@ -48,7 +48,8 @@ export function siteNode(id: string, site: SiteReport, threadLabel: string, pref
   return { ...node, siteKey: site.key };
 }
 
-function frameNode(id: string, frame: StackFrame): Node {
+/** A stack frame: a click opens its line. */
+export function frameNode(id: string, frame: StackFrame): Node {
   return leaf(id, frame.functionName, {
     description: `${baseName(frame.path)}:${frame.line}:${frame.column}${frame.mapped ? '' : ' (unmapped)'}`,
     tooltip: frame.mapped ? `${frame.path}:${frame.line}:${frame.column}` : `${frame.path}:${frame.line}:${frame.column}\n${frame.reason ?? ''}`,

@@ -4,6 +4,7 @@
  * constructor, its location, so two classes that share a name stay apart. A class's retained
  * size sums the retained sizes of its objects that no other object of the class dominates.
  */
+import { AGENT_CLASS } from './agentObjects';
 import type { HeapGraph } from './heapGraph';
 
 export const NO_CLASS = 0xffffffff;
@@ -24,8 +25,10 @@ export interface Aggregates {
   classes: ClassAggregate[];
 }
 
-export function aggregateByClass(graph: HeapGraph, classNames: Uint32Array): Aggregates {
+/** `agentOwned` nodes (the leak inspector's own, see `agentObjects.ts`) all go to the class `(leak inspector)`. */
+export function aggregateByClass(graph: HeapGraph, classNames: Uint32Array, agentOwned: Uint8Array | null = null): Aggregates {
   const { nodeTypes, nodeSelfSizes, nodeLocations, locationPositions } = graph.raw;
+  const agentClass = agentOwned ? graph.addString(AGENT_CLASS) : 0;
   const object = graph.type.object;
   const nodeClasses = new Uint32Array(graph.nodeCount);
   const classes: ClassAggregate[] = [];
@@ -36,8 +39,9 @@ export function aggregateByClass(graph: HeapGraph, classNames: Uint32Array): Agg
       nodeClasses[node] = NO_CLASS;
       continue;
     }
-    const name = classNames[node];
-    const location = nodeLocations && nodeTypes[node] === object ? nodeLocations[node] : 0;
+    const agent = agentOwned !== null && agentOwned[node] === 1;
+    const name = agent ? agentClass : classNames[node];
+    const location = nodeLocations && nodeTypes[node] === object && !agent ? nodeLocations[node] : 0;
     // A number key while it fits in 53 bits, which is always in practice.
     const internalKey = location === 0 ? name : location < 2 ** 20 ? location * 2 ** 32 + name : `${location},${name}`;
     let index = byKey.get(internalKey);

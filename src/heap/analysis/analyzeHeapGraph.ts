@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { HeapSummary } from '../../protocol/heap';
 import type { RawHeapSnapshot } from '../parser/parseSnapshot';
+import { agentOwnedNodes } from './agentObjects';
 import { addClassRetainedSizes, aggregateByClass, type Aggregates } from './aggregates';
 import { classNameIndexes } from './classNames';
 import { computeDominators } from './dominators';
@@ -24,6 +25,8 @@ export interface HeapAnalysis {
   /** Per node: the string index of its class name. */
   classNames: Uint32Array;
   aggregates: Aggregates;
+  /** Per node: 1 for the leak inspector's own objects (see `agentObjects.ts`); null without an agent. */
+  agentOwned: Uint8Array | null;
 }
 
 /** A graph ready for class grouping: DOM state propagated, owned sizes moved to their owners. */
@@ -31,6 +34,7 @@ export interface PreparedGraph {
   graph: HeapGraph;
   ephemerons: EphemeronNames;
   essential: Uint8Array;
+  agentOwned: Uint8Array | null;
 }
 
 export function prepareGraph(raw: RawHeapSnapshot): PreparedGraph {
@@ -39,22 +43,30 @@ export function prepareGraph(raw: RawHeapSnapshot): PreparedGraph {
   const ephemerons = new EphemeronNames(graph);
   const essential = essentialEdges(graph, ephemerons);
   moveOwnedSizes(graph);
-  return { graph, ephemerons, essential };
+  return { graph, ephemerons, essential, agentOwned: agentOwnedNodes(graph, essential, ephemerons) };
 }
 
-/** Class names under `interfaces` (default: the snapshot's own) and the classes' counts and self sizes. */
-export function classify(graph: HeapGraph, interfaces = inferInterfaceDefinitions(graph)): { interfaces: InterfaceDefinition[]; classNames: Uint32Array; aggregates: Aggregates } {
+/**
+ * Class names under `interfaces` (default: the snapshot's own, inferred without the agent's
+ * objects) and the classes' counts and self sizes, the agent's objects as one class.
+ */
+export function classify(
+  graph: HeapGraph,
+  interfaces: InterfaceDefinition[] | undefined,
+  agentOwned: Uint8Array | null,
+): { interfaces: InterfaceDefinition[]; classNames: Uint32Array; aggregates: Aggregates } {
+  interfaces ??= inferInterfaceDefinitions(graph, agentOwned);
   const classNames = classNameIndexes(graph, interfaces);
-  return { interfaces, classNames, aggregates: aggregateByClass(graph, classNames) };
+  return { interfaces, classNames, aggregates: aggregateByClass(graph, classNames, agentOwned) };
 }
 
 /** Everything: the graph stays usable for retainer paths. */
 export function analyzeHeap(raw: RawHeapSnapshot): HeapAnalysis {
-  const { graph, ephemerons, essential } = prepareGraph(raw);
-  const classes = classify(graph);
+  const { graph, ephemerons, essential, agentOwned } = prepareGraph(raw);
+  const classes = classify(graph, undefined, agentOwned);
   const { dominators, retainedSizes } = computeDominators(graph, essential);
   addClassRetainedSizes(graph, classes.aggregates, dominators, retainedSizes);
-  return { graph, ephemerons, dominators, retainedSizes, ...classes };
+  return { graph, ephemerons, dominators, retainedSizes, ...classes, agentOwned };
 }
 
 /**
@@ -62,9 +74,9 @@ export function analyzeHeap(raw: RawHeapSnapshot): HeapAnalysis {
  * node names and strings are dropped before the dominators are computed. `raw` is consumed.
  */
 export function summarizeHeap(raw: RawHeapSnapshot): HeapSummary {
-  const { graph, essential } = prepareGraph(raw);
+  const { graph, essential, agentOwned } = prepareGraph(raw);
   collectGarbage();
-  const { aggregates } = classify(graph);
+  const { aggregates } = classify(graph, undefined, agentOwned);
   releaseForDominators(raw);
   const { dominators, retainedSizes } = computeDominators(graph, essential);
   collectGarbage();

@@ -20,8 +20,8 @@ export interface ClassMembers {
 
 /** Classifies a parsed snapshot (with `interfaces`, default its own) and keeps only class members. */
 export function classMembers(raw: RawHeapSnapshot, interfaces?: InterfaceDefinition[]): ClassMembers {
-  const { graph } = prepareGraph(raw);
-  const classified = classify(graph, interfaces);
+  const { graph, agentOwned } = prepareGraph(raw);
+  const classified = classify(graph, interfaces, agentOwned);
   const { nodeClasses, classes } = classified.aggregates;
   const { nodeIds, nodeSelfSizes } = raw;
   // Nodes grouped by class (counting sort), then each group sorted by id.

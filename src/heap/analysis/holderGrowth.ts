@@ -9,6 +9,7 @@
 import type { GrownContainer, GrownReactions, HeapEntryKind, HolderGrowth, ListenerGroup } from '../../protocol/heap';
 import type { RawHeapSnapshot } from '../parser/parseSnapshot';
 import { analyzeHeap, type HeapAnalysis } from './analyzeHeapGraph';
+import { ClosedConnections } from './closedConnections';
 import { ContainerReader, functionKey, type EmitterKind, type ListenerVisit } from './containerEntries';
 import type { EarlierSnapshot } from './earlierSnapshot';
 import { HolderNamer } from './holderHops';
@@ -38,10 +39,13 @@ export function analyzeHolderGrowth(earlier: EarlierSnapshot, later: RawHeapSnap
   const namer = new HolderNamer(analysis, retainers, reader);
   const minAdded = options.minAdded ?? 3;
 
-  const listenerGroups = study.listenerGroups(options.censusMinCount ?? 10).slice(0, options.maxListenerGroups ?? 200);
+  // The leak inspector's own containers (its registries, queues, the emitters it tracks) are not the program's growth.
+  const own = analysis.agentOwned;
+  const programs = (ordinal: number) => own?.[ordinal] !== 1;
+  const listenerGroups = study.listenerGroups(options.censusMinCount ?? 10).filter(({ emitter }) => programs(emitter)).slice(0, options.maxListenerGroups ?? 200);
   const listenerStores = study.listenerStores;
-  const containers = study.grownContainers(minAdded, listenerStores).slice(0, options.maxContainers ?? 50);
-  const reactions = study.grownReactions(minAdded).slice(0, options.maxReactions ?? 50);
+  const containers = study.grownContainers(minAdded, listenerStores).filter(({ ordinal }) => programs(ordinal)).slice(0, options.maxContainers ?? 50);
+  const reactions = study.grownReactions(minAdded).filter(({ ordinal }) => programs(ordinal)).slice(0, options.maxReactions ?? 50);
 
   const result: HolderGrowth = {
     containers: containers.map(({ ordinal, grown }) => ({ ...grown, holder: namer.hopsOf(ordinal) })),
@@ -57,7 +61,7 @@ type Draft<T> = Omit<T, 'holder'>;
 class GrowthStudy {
   /** Arrays and maps that hold an emitter's listeners: reported by the census, not as containers. */
   readonly listenerStores = new Set<number>();
-  private readonly sockets: { destroyed: Set<number>; readyState: Set<number>; handle: Set<number>; socket: Set<number> };
+  private readonly connections: ClosedConnections;
 
   constructor(
     private readonly analysis: HeapAnalysis,
@@ -65,8 +69,7 @@ class GrowthStudy {
     private readonly earlier: EarlierSnapshot,
     private readonly retainers: RetainerIndex,
   ) {
-    const { graph } = analysis;
-    this.sockets = { destroyed: graph.indexesOf('destroyed'), readyState: graph.indexesOf('readyState'), handle: new Set([...graph.indexesOf('_handle'), ...graph.indexesOf('<symbol kHandle>')]), socket: graph.indexesOf('Socket') };
+    this.connections = new ClosedConnections(analysis.graph);
   }
 
   private isNew(node: number): boolean {
@@ -203,43 +206,9 @@ class GrowthStudy {
     return handler;
   }
 
-  /**
-   * Whether what `start` keeps (a few hops over properties and closure variables) includes a
-   * connection that has closed: a net.Socket whose handle is gone, an object with
-   * `destroyed: true`, or an engine.io-style `readyState` of "closed".
-   */
+  /** Whether what `start` keeps (a few hops over properties and closure variables) includes a closed connection. */
   private keepsClosedConnection(start: number): boolean {
-    const { graph } = this.analysis;
-    const { firstEdges, edgeTargets, edgeTypes, edgeNames, nodeTypes } = graph.raw;
-    const seen = new Set<number>([start]);
-    const queue = [start];
-    for (let head = 0; head < queue.length && head < OWNER_SEARCH_BUDGET; head++) {
-      const node = queue[head];
-      for (let e = firstEdges[node]; e < firstEdges[node + 1]; e++) {
-        const type = edgeTypes[e];
-        const target = edgeTargets[e];
-        if (type === graph.edge.property) {
-          if (this.sockets.destroyed.has(edgeNames[e]) && this.oddballValue(target) === 'true') return true;
-          // A net.Socket lets go of its handle when it closes (its `destroyed` flag is a bit V8 does not show).
-          if (this.sockets.handle.has(edgeNames[e]) && this.sockets.socket.has(graph.raw.nodeNames[node]) && this.oddballValue(target) === 'null') return true;
-          if (this.sockets.readyState.has(edgeNames[e]) && nodeTypes[target] === graph.type.string && graph.nodeName(target) === 'closed') return true;
-        }
-        const follow = type === graph.edge.property || type === graph.edge.context || (type === graph.edge.internal && graph.edgeName(e) === 'context');
-        if (!follow || seen.has(target) || nodeTypes[target] !== graph.type.object && nodeTypes[target] !== graph.type.closure) continue;
-        seen.add(target);
-        queue.push(target);
-      }
-    }
-    return false;
-  }
-
-  /** `true`, `false`, `null`…: V8 gives an oddball its printed value as its first hidden edge. */
-  private oddballValue(node: number): string | undefined {
-    if (!this.reader.isOddball(node)) return undefined;
-    const { graph } = this.analysis;
-    const { firstEdges, edgeTargets, edgeTypes } = graph.raw;
-    for (let e = firstEdges[node]; e < firstEdges[node + 1]; e++) if (edgeTypes[e] === graph.edge.hidden) return graph.nodeName(edgeTargets[e]);
-    return undefined;
+    return this.connections.keepsClosedConnection(start, { budget: OWNER_SEARCH_BUDGET });
   }
 }
 

@@ -10,7 +10,8 @@ import type { ContainerReader } from './containerEntries';
 import { edgeLabel, type RetainerIndex } from './retainers';
 
 const MAX_HOPS = 10;
-const AGENT_GLOBAL = '<symbol leak-inspector.agent>';
+/** The agent's property on `globalThis` (see `src/agent/agent.ts`); `agentObjects.ts` starts from it too. */
+export const AGENT_GLOBAL = '<symbol leak-inspector.agent>';
 
 export class HolderNamer {
   private readonly globals: Set<number>;

@@ -49,7 +49,8 @@ export function plainObjectTest(graph: HeapGraph): (ordinal: number) => boolean 
   return (ordinal) => nodeTypes[ordinal] === object && objectNames.has(nodeNames[ordinal]);
 }
 
-export function inferInterfaceDefinitions(graph: HeapGraph): InterfaceDefinition[] {
+/** `skipped` nodes (the leak inspector's own objects) do not count: they must not name the program's objects. */
+export function inferInterfaceDefinitions(graph: HeapGraph, skipped: Uint8Array | null = null): InterfaceDefinition[] {
   const { firstEdges, edgeTypes, edgeNames } = graph.raw;
   const property = graph.edge.property;
   const proto = graph.indexesOf('__proto__');
@@ -69,7 +70,7 @@ export function inferInterfaceDefinitions(graph: HeapGraph): InterfaceDefinition
   const found: Shape[] = [];
   let total = 0;
   for (let node = 0; node < graph.nodeCount; node++) {
-    if (!isPlain(node)) continue;
+    if (!isPlain(node) || skipped?.[node] === 1) continue;
     total++;
     let at = shapes;
     let nameLength = 1;

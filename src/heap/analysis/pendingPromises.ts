@@ -18,10 +18,18 @@
  * its settlers is marked; then its reactions (the awaiting functions, `then` handlers) are live
  * and marking goes on from them, to a fixed point, in one pass. Pending promises whose settlers
  * stayed unmarked can never settle. Doubtful cases count as settlers, so errors go toward "live".
+ * A stuck promise pending only because it awaits (or was derived from) another stuck one is a
+ * consequence, reported with its chain's innermost promise (`promiseChains.ts`).
+ *
+ * Pending promises that are not provably stuck but whose owner is gone (the suspended async
+ * function that awaits them, or whose own promise they are, holds a closed connection) are
+ * reported apart, as orphaned: they could still settle, so they are never called stuck.
  */
-import type { HeapObjectRef, HeapScriptLocation, PendingPromiseCensus, PendingPromiseSiteCount, PromiseHeapAnalysis, PromiseSite, RetainerPath, RetainerStep, StuckPromiseGroup } from '../../protocol/heap';
+import type { HeapObjectRef, HeapScriptLocation, OrphanedPromiseGroup, PendingPromiseCensus, PendingPromiseSiteCount, PromiseConsequence, PromiseHeapAnalysis, PromiseSite, RetainerPath, RetainerStep, StuckPromiseGroup } from '../../protocol/heap';
 import type { RawHeapSnapshot } from '../parser/parseSnapshot';
 import type { HeapAnalysis } from './analyzeHeapGraph';
+import { ClosedConnections } from './closedConnections';
+import { chainRoots, type ChainLink, type SettlerIndex } from './promiseChains';
 import { RetainerIndex } from './retainers';
 
 const NONE = 0xffffffff;
@@ -29,6 +37,8 @@ const NONE = 0xffffffff;
 const MAX_REACTIONS_READ = 64;
 /** Heap ids given per stuck group. */
 const SAMPLE_IDS = 5;
+/** Objects looked at per suspended function when searching it for a closed connection (its owner). */
+const OWNER_SEARCH_BUDGET = 96;
 /** Dominator steps walked to tell whether a stuck promise is held by another one of its group. */
 const MAX_DOMINATOR_WALK = 256;
 /** Edges V8 adds from a promise to its awaiters while a debugger records async stacks: reactions too. */
@@ -193,50 +203,80 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
   const sites = new SiteNamer(graph, s, reactionsEdge, ownGenerator, derivedHandler, retainers);
   const census = new Map<string, PendingPromiseSiteCount>();
   const awaiting = new Map<string, PendingPromiseCensus['awaitingFunctions'][number]>();
-  const stuckBySite = new Map<string, { site: PromiseSite; promises: number[] }>();
+  const siteOfPromise = new Map<number, { site: PromiseSite; key: string }>();
   const stuck = new Uint8Array(n);
+  const stuckList: number[] = [];
+  const orphan = new Uint8Array(n);
+  const orphanList: number[] = [];
+  const owners = new OwnerEvidence(graph);
+  const ownerOf = new Map<number, number>();
   let total = 0;
-  let stuckCount = 0;
   for (let node = 0; node < n; node++) {
     if (!pending[node]) continue;
     total++;
-    const { site, key } = sites.siteOf(node);
-    const entry = census.get(key);
+    const named = sites.siteOf(node);
+    const entry = census.get(named.key);
     if (entry) entry.count++;
-    else census.set(key, { ...site, count: 1 });
-    for (const generator of sites.awaiters(node)) {
+    else census.set(named.key, { ...named.site, count: 1 });
+    const awaiters = sites.awaiters(node);
+    for (const generator of awaiters) {
       const fn = sites.functionOf(generator);
       const fnKey = locationKey(fn.scriptLocation) + fn.functionName;
       const counted = awaiting.get(fnKey);
       if (counted) counted.count++;
       else awaiting.set(fnKey, { ...fn, count: 1 });
     }
-    if (settleable[node]) continue;
-    stuck[node] = 1;
-    stuckCount++;
-    const group = stuckBySite.get(key);
-    if (group) group.promises.push(node);
-    else stuckBySite.set(key, { site, promises: [node] });
+    if (settleable[node]) {
+      // Could settle: orphaned when the function it belongs to, or that awaits it, holds a closed connection.
+      const owner = owners.goneWith(ownGenerator[node], awaiters);
+      if (owner === NONE) continue;
+      ownerOf.set(node, owner);
+      orphan[node] = 1;
+      orphanList.push(node);
+    } else {
+      stuck[node] = 1;
+      stuckList.push(node);
+    }
+    siteOfPromise.set(node, named);
   }
 
-  const groups: StuckPromiseGroup[] = [];
-  for (const { site, promises } of stuckBySite.values()) {
-    let retainedSize = 0;
-    for (const promise of promises) if (!heldByAnother(analysis.dominators, graph.root, promise, stuck)) retainedSize += analysis.retainedSizes[promise];
+  const settlers: SettlerIndex = { start: settlerCount, promises: settled };
+  const chainNames = { reaction: s.reaction, context: s.context, generators: s.generators, extension: s.extension, propertyArray: s.propertyArray };
+  const bySource = (a: number, b: number) => compareSites(siteOfPromise.get(a)!, siteOfPromise.get(b)!) || a - b;
+  const collect = (list: number[], mask: Uint8Array) => {
+    const roots = chainRoots(graph, reactionsEdge, settlers, chainNames, list, mask, bySource);
+    return chainGroups(list, roots, siteOfPromise, (promise) => (heldByAnother(analysis.dominators, graph.root, promise, mask) ? 0 : analysis.retainedSizes[promise]));
+  };
+  const describe = (promises: number[]) => {
     const largest = promises.reduce((a, b) => (analysis.retainedSizes[b] > analysis.retainedSizes[a] ? b : a));
     const retainerPath = retainers.pathTo(largest);
-    const holder = describeHolder(retainerPath) || 'nothing but other pending promises and their awaiters';
-    groups.push({
+    return { retainerPath, holder: describeHolder(retainerPath) || 'nothing but other pending promises and their awaiters', sampleIds: promises.slice(0, SAMPLE_IDS).map((promise) => raw.nodeIds[promise]) };
+  };
+
+  const stuckChains = collect(stuckList, stuck);
+  const groups: StuckPromiseGroup[] = stuckChains.map(({ site, roots, consequences, retainedSize }) => {
+    const { retainerPath, holder, sampleIds } = describe(roots);
+    return { site, count: roots.length, consequences, retainedSize, holder, retainerPath, explanation: explain(site, roots.length, holder, consequences), sampleIds };
+  });
+  groups.sort((a, b) => b.count - a.count || b.retainedSize - a.retainedSize);
+  const orphaned: OrphanedPromiseGroup[] = collect(orphanList, orphan).map(({ site, key, roots, consequences, retainedSize }) => {
+    const { retainerPath, holder, sampleIds } = describe(roots);
+    const owner = ownerOf.get(roots[0])!;
+    const ownerEvidence = `the suspended async function ${sites.functionOf(owner).functionName} (awaiting them, or whose own promises they are) holds a closed ${owners.closedKind(owner)}`;
+    return {
       site,
-      count: promises.length,
+      count: roots.length,
+      siteCount: census.get(key)?.count ?? roots.length,
+      consequences,
       retainedSize,
       holder,
       retainerPath,
-      explanation: explain(site, promises.length, holder),
-      sampleIds: promises.slice(0, SAMPLE_IDS).map((promise) => raw.nodeIds[promise]),
-    });
-  }
-  groups.sort((a, b) => b.count - a.count || b.retainedSize - a.retainedSize);
+      ownerEvidence,
+      explanation: explainOrphaned(site, roots.length, ownerEvidence, holder),
+      sampleIds,
+    };
+  });
+  orphaned.sort((a, b) => b.count - a.count || b.retainedSize - a.retainedSize);
   return {
     census: {
       total,
@@ -246,9 +286,87 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
       sites: [...census.values()].sort((a, b) => b.count - a.count),
       awaitingFunctions: [...awaiting.values()].sort((a, b) => b.count - a.count),
     },
-    stuckCount,
+    stuckCount: stuckList.length,
+    rootCount: groups.reduce((sum, group) => sum + group.count, 0),
     stuck: groups,
+    orphaned,
   };
+}
+
+interface ChainGroup {
+  site: PromiseSite;
+  key: string;
+  roots: number[];
+  consequences: PromiseConsequence[];
+  retainedSize: number;
+}
+
+/** One group per root site: its root promises, and its consequences by site (most first, then the inner links first). */
+function chainGroups(list: number[], links: Map<number, ChainLink>, siteOf: Map<number, { site: PromiseSite; key: string }>, bytes: (promise: number) => number): ChainGroup[] {
+  const groups = new Map<string, ChainGroup & { bySite: Map<string, PromiseConsequence & { depth: number }> }>();
+  const groupOf = (root: number) => {
+    const { site, key } = siteOf.get(root)!;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { site, key, roots: [], consequences: [], retainedSize: 0, bySite: new Map() }));
+    return group;
+  };
+  for (const promise of list) {
+    const { root, depth } = links.get(promise)!;
+    const group = groupOf(root);
+    const size = bytes(promise);
+    group.retainedSize += size;
+    if (root === promise) {
+      group.roots.push(promise);
+      continue;
+    }
+    const { site, key } = siteOf.get(promise)!;
+    let consequence = group.bySite.get(key);
+    if (!consequence) group.bySite.set(key, (consequence = { site, count: 0, retainedSize: 0, depth }));
+    consequence.depth = Math.min(consequence.depth, depth);
+    consequence.count++;
+    consequence.retainedSize += size;
+  }
+  return [...groups.values()].map(({ bySite, ...group }) => ({ ...group, consequences: [...bySite.values()].sort((a, b) => b.count - a.count || a.depth - b.depth).map(({ depth: _depth, ...consequence }) => consequence) }));
+}
+
+/** Source order of two sites (script, line, column), then their keys: picks a cycle's root. */
+function compareSites(a: { site: PromiseSite; key: string }, b: { site: PromiseSite; key: string }): number {
+  const x = a.site.scriptLocation;
+  const y = b.site.scriptLocation;
+  if (x && y) return x.scriptId - y.scriptId || x.line - y.line || x.column - y.column || a.key.localeCompare(b.key);
+  if (x || y) return x ? -1 : 1;
+  return a.key.localeCompare(b.key);
+}
+
+/**
+ * The owner evidence of a pending promise: whether the suspended async function whose own promise
+ * it is, or that awaits it, holds a connection that has closed (its locals, arguments, `this` and
+ * closure, a few hops deep). Cached per suspended function.
+ */
+class OwnerEvidence {
+  private readonly connections: ClosedConnections;
+  private readonly closedOf = new Map<number, number>();
+
+  constructor(graph: HeapAnalysis['graph']) {
+    this.connections = new ClosedConnections(graph);
+  }
+
+  /** The suspended function (its own first, then awaiters) that holds a closed connection, or NONE. */
+  goneWith(own: number, awaiters: readonly number[]): number {
+    if (own !== NONE && this.closed(own) >= 0) return own;
+    return awaiters.find((generator) => this.closed(generator) >= 0) ?? NONE;
+  }
+
+  /** What the suspended function holds that has closed: `WebSocket`, `net.Socket`. */
+  closedKind(generator: number): string {
+    return this.connections.describe(this.closed(generator));
+  }
+
+  private closed(generator: number): number {
+    let found = this.closedOf.get(generator);
+    if (found === undefined) this.closedOf.set(generator, (found = this.connections.findClosed(generator, { elements: true, budget: OWNER_SEARCH_BUDGET })));
+    return found;
+  }
 }
 
 /**
@@ -419,7 +537,8 @@ function normalizeHolder(holder: string): string {
   return holder.replace(/\[\d+\]/g, '[]').replace(/\{value of [^}]*\}/g, '{value}');
 }
 
-function explain(site: PromiseSite, count: number, holder: string): string {
+function explain(site: PromiseSite, count: number, holder: string, consequences: PromiseConsequence[]): string {
+  const outer = consequences.reduce((sum, consequence) => sum + consequence.count, 0);
   const what =
     site.kind === 'async-function' ? `${count} call(s) of async function ${site.functionName} are suspended for good`
     : site.kind === 'awaiter' ? `${count} promise(s) awaited by async function ${site.functionName} can never settle`
@@ -428,6 +547,29 @@ function explain(site: PromiseSite, count: number, holder: string): string {
   return (
     `${what}: no resolve/reject function of these promises, and no native operation that would settle them, ` +
     `is reachable from anything that can still run (only from the promises themselves, their awaiters, or dead code). ` +
-    `They are held by ${holder}, so they and everything their awaiters hold stay in memory for good.`
+    `They are held by ${holder}, so they and everything their awaiters hold stay in memory for good.` +
+    (outer > 0 ? ` ${outer} more stuck promise(s) are pending only because of them (the outer links of the same chains: ${consequences.map(describeConsequence).join(', ')}).` : '')
+  );
+}
+
+export function describeConsequence({ site, count }: PromiseConsequence): string {
+  const where = site.location ? ` (${site.location.path.split(/[\\/]/).pop()}:${site.location.line})` : '';
+  switch (site.kind) {
+    case 'async-function':
+      return `${count} call(s) of ${site.functionName}${where} suspended`;
+    case 'awaiter':
+      return `${count} awaited by ${site.functionName}${where}`;
+    case 'handler':
+      return `${count} with handler ${site.functionName}${where}`;
+    default:
+      return `${count} held by ${site.holder}`;
+  }
+}
+
+function explainOrphaned(site: PromiseSite, count: number, evidence: string, holder: string): string {
+  const what = site.kind === 'async-function' ? `${count} call(s) of async function ${site.functionName} wait` : `${count} pending promise(s)${site.functionName ? ` of ${site.functionName}` : ''} wait`;
+  return (
+    `${what} for an owner that is gone: ${evidence}. A resolve/reject function is still reachable from live code, so they could settle ` +
+    `(not provably stuck), but nothing will call it while the connection is closed unless a timeout or cleanup does. They are held by ${holder}.`
   );
 }

@@ -145,11 +145,15 @@ export class RetainerIndex {
     return object;
   }
 
-  /** Paths to the `limit` objects of a class (by class name) that retain the most. */
+  /**
+   * Paths to the `limit` objects of a class (by class name) that retain the most; the program's
+   * own first, so a class that grew is explained by what the program holds, not by the agent.
+   */
   retainersOf(className: string, limit: number): HeapRetainers {
-    const { graph, classNames, retainedSizes } = this.analysis;
+    const { graph, classNames, retainedSizes, agentOwned } = this.analysis;
     const matching = graph.indexesOfClass(className, classNames);
-    const top = matching.sort((a, b) => retainedSizes[b] - retainedSizes[a]).slice(0, Math.max(0, limit));
+    const agents = (ordinal: number) => agentOwned?.[ordinal] ?? 0;
+    const top = matching.sort((a, b) => agents(a) - agents(b) || retainedSizes[b] - retainedSizes[a]).slice(0, Math.max(0, limit));
     return { className, count: matching.length, paths: top.map((ordinal) => this.pathTo(ordinal)) };
   }
 }

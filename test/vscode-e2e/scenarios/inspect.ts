@@ -36,7 +36,7 @@ const SAMPLE_CLASSES = ['GameServer', 'PlayerSession', 'Battle', 'StorePool', 'S
 const HINT = /\d+ live intervals? · oldest \S+/;
 
 /** The gutter (glyph margin) decorations level with `line` in the active editor. */
-async function gutterMarksOn(page: Page, line: Locator): Promise<number> {
+export async function gutterMarksOn(page: Page, line: Locator): Promise<number> {
   const box = await line.boundingBox();
   if (!box) return 0;
   const marks = page.locator('.editor-group-container.active .monaco-editor .margin .cgmr, .editor-group-container.active .monaco-editor .glyph-margin-widgets > div');
