@@ -17,7 +17,7 @@ export interface DemoOptions {
 
 const ROUNDS = 3;
 /** Enough for each of the nine leaks to show as its own entry. */
-const SUSPECTS_SHOWN = 12;
+const SUSPECTS_SHOWN = 14;
 const SITES_SHOWN = 6;
 
 export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log): Promise<void> {

@@ -157,8 +157,8 @@ const FAILING = new Set(['medium', 'high']);
 
 /**
  * `check`'s verdict on a scenario: it leaked when an async site grew by `minGrowth` or more,
- * a live listener group grew and scored medium/high (or, first seen after the command, most of
- * its sampled registrations belong to closed connections or departed players), with `heap` a holder/listener/reaction/class
+ * a live listener group grew and scored medium/high (or, first seen after the command, piled
+ * on one emitter with most sampled registrations from closed connections or departed players), with `heap` a holder/listener/reaction/class
  * suspect scored medium/high, or with `promises` new promises that can never settle appeared.
  * `suspectKeys` lists the suspects (other than grown sites) that made it fail.
  */
@@ -178,8 +178,9 @@ export function checkVerdict<T>(inspection: ScenarioInspection<T>, options: { mi
         if (liveListeners.has(suspect.key)) {
           const grew = suspect.count - (listenersBefore.get(suspect.key) ?? 0) >= options.minGrowth;
           // A group first seen after the command has no growth in its score yet (its first
-          // census), but check saw it grow: listeners of closed connections left behind fail too.
-          return grew && (FAILING.has(suspect.severity) || ownersMostlyGone(suspect));
+          // census), but check saw it grow: listeners of closed connections piling on one
+          // emitter fail too (not those on each closed socket itself: they go with it).
+          return grew && (FAILING.has(suspect.severity) || (factorValue(suspect, 'owner-gone') >= 0.5 && factorValue(suspect, 'one-emitter') > 0));
         }
         return FAILING.has(suspect.severity);
       default:
@@ -207,8 +208,8 @@ export function grownSites(before: readonly AsyncSnapshotReport[], after: readon
     .sort((a, b) => b.delta - a.delta);
 }
 
-function ownersMostlyGone(suspect: Suspect): boolean {
-  return (suspect.factors.find((factor) => factor.name === 'owner-gone')?.value ?? 0) >= 0.5;
+function factorValue(suspect: Suspect, name: string): number {
+  return suspect.factors.find((factor) => factor.name === name)?.value ?? 0;
 }
 
 /** Says the heap snapshots' estimated pause before the first one is taken. */

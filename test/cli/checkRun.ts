@@ -42,6 +42,8 @@ export function at(suspect: Suspect | undefined): string {
 }
 
 export function describe(run: CheckRun): string {
-  return run.report.suspects.filter((suspect) => suspect.kind !== 'async').slice(0, 8).map((s) => `${s.kind} ${s.score} ${s.title} ${at(s)} held by ${s.holder}`).join('\n') + `\n${run.stderr}`;
+  const grown = (run.report.check?.grown ?? []).map((site) => `grown: +${site.delta} ${site.type} ${site.location ? `${path.relative(process.cwd(), site.location.path)}:${site.location.line}` : ''}`);
+  const failing = run.failing.map((s) => `failing: ${s.kind} ${s.score} ${s.title} ${at(s)} held by ${s.holder}`);
+  return [...grown, ...failing, ''].join('\n') + run.report.suspects.filter((suspect) => suspect.kind !== 'async').slice(0, 8).map((s) => `${s.kind} ${s.score} ${s.title} ${at(s)} held by ${s.holder}`).join('\n') + `\n${run.stderr}`;
 }
 

@@ -1,10 +1,10 @@
 /**
- * The stuck-promise catalogue (fixtures/promiseCatalogue.js) in real processes on Node 20 and 24:
- * 16 kinds of promises that something still running will settle (timers, sockets, HTTP, a
+ * The stuck-promise catalogue (fixtures/promiseCatalogue.js) in real processes on Node 20, 24 and 26:
+ * 17 kinds of promises that something still running will settle (timers, sockets, HTTP, a
  * worker, fs/dns/crypto requests in flight, events.once, an AbortSignal, a resolver in a live
- * Map, thenables and then-chains …) and 12 kinds that nothing can settle (dropped resolvers,
- * resolvers held only by their own awaiter, cycles, a never-ready room awaited, a dead thenable
- * …), 7 of each. One heap snapshot: no live one may be reported, every stuck one must be, with its
+ * Map, thenables and then-chains, a global property …) and 13 kinds that nothing can settle
+ * (dropped resolvers, resolvers held only by their own awaiter, cycles, a never-ready room
+ * awaited, a dead thenable, a global property …), 7 of each. One heap snapshot: no live one may be reported, every stuck one must be, with its
  * exact count, at its function's line (or by what holds it, where V8 keeps no function). One leak
  * is one group: a chain's innermost stuck promise is its root, the outer links (the suspended
  * async functions, derived promises) its consequences; the A/B cycle's root is A (first in the
@@ -21,6 +21,7 @@ import type { PromiseHeapAnalysis } from '../../src/protocol/heap';
 import { runBots, startSampleServer } from '../../src/sample/sampleServer';
 import { spawnInspected } from '../helpers/inspectedProcess';
 import { settle } from '../helpers/sampleServer';
+import { targetNode } from '../helpers/nodeVersions';
 import { ensureNode24 } from '../vscode-e2e/install';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'promiseCatalogue.js');
@@ -46,7 +47,9 @@ const STUCK_CHAINS: Array<{ root: Site; consequences: Site[] }> = [
 ];
 /** Stuck groups whose function V8 no longer has (collected with the cycle): by what holds them. */
 const STUCK_HOLDERS = ['.droppedSet → Set', '.deadThenables → Array', '.consumers → Array', '.raced → Array', '.onceHeld → Array', '.locks → Array'];
-const ROOT_TOTAL = (STUCK_CHAINS.length + STUCK_HOLDERS.length) * N;
+/** One promise per global property (`globalThis.stuckGlobal0 = new Promise(() => {})`): a group each, by its variable. */
+const STUCK_GLOBALS = Array.from({ length: N }, (_, i) => `.stuckGlobal${i} → Promise`);
+const ROOT_TOTAL = (STUCK_CHAINS.length + STUCK_HOLDERS.length) * N + STUCK_GLOBALS.length;
 const STUCK_TOTAL = ROOT_TOTAL + STUCK_CHAINS.reduce((sum, chain) => sum + chain.consequences.length, 0) * N;
 
 /** Live cases whose async function (own promise) the census counts at its line. */
@@ -73,7 +76,7 @@ function assertCatalogue(analysis: PromiseHeapAnalysis): void {
   }
   assert.equal(analysis.stuckCount, STUCK_TOTAL, `stuck promises, exactly the catalogue's:\n${described.join('\n')}`);
   assert.equal(analysis.rootCount, ROOT_TOTAL, `one root per chain:\n${described.join('\n')}`);
-  assert.equal(analysis.stuck.length, STUCK_CHAINS.length + STUCK_HOLDERS.length, `one group per leak:\n${described.join('\n')}`);
+  assert.equal(analysis.stuck.length, STUCK_CHAINS.length + STUCK_HOLDERS.length + STUCK_GLOBALS.length, `one group per leak:\n${described.join('\n')}`);
   for (const { root: [kind, name], consequences } of STUCK_CHAINS) {
     const group = analysis.stuck.find((g) => g.site.kind === kind && g.site.functionName === name);
     assert.ok(group, `${kind} ${name} reported stuck:\n${described.join('\n')}`);
@@ -97,6 +100,12 @@ function assertCatalogue(analysis: PromiseHeapAnalysis): void {
     assert.equal(group.count, N, holder);
     assert.deepEqual(group.consequences, [], holder);
   }
+  for (const holder of STUCK_GLOBALS) {
+    const group = analysis.stuck.find((g) => g.site.kind === 'holder' && g.holder.endsWith(holder));
+    assert.ok(group, `stuck promise held by the global ${holder}:\n${described.join('\n')}`);
+    assert.equal(group.count, 1, holder);
+    assert.match(group.holder, /^global\b[^→]*\/ \.stuckGlobal\d+ → Promise$/, 'held by the global object itself, named by its property');
+  }
   // Nothing live is orphaned: the catalogue's owners (a resolver in a live Map, sockets, requests) are all alive.
   assert.deepEqual(analysis.orphaned?.map((g) => `${g.count} ${g.site.kind} ${g.site.functionName}: ${g.ownerEvidence}`), []);
   // The census counts every pending promise of the live cases, created long before the attach.
@@ -105,9 +114,11 @@ function assertCatalogue(analysis: PromiseHeapAnalysis): void {
     assert.equal(site?.count, N, `census of ${name}`);
     assert.equal(site?.location?.line, lineOf(name), `${name} at its line`);
   }
+  const liveGlobals = analysis.census.sites.filter((s) => s.kind === 'holder' && /\.liveGlobal\d+ → Promise$/.test(s.holder ?? ''));
+  assert.equal(liveGlobals.reduce((sum, s) => sum + s.count, 0), N, 'census of the promises held by global properties');
   const awaiting = analysis.census.awaitingFunctions.find((f) => f.functionName === 'liveTimer');
   assert.equal(awaiting?.count, N, 'suspended liveTimer calls');
-  assert.ok(analysis.census.total >= STUCK_TOTAL + LIVE_ASYNC_FUNCTIONS.length * N, `${analysis.census.total} pending in all`);
+  assert.ok(analysis.census.total >= STUCK_TOTAL + (LIVE_ASYNC_FUNCTIONS.length + 1) * N, `${analysis.census.total} pending in all`);
   assert.equal(analysis.census.probed, true);
 }
 
@@ -146,6 +157,11 @@ test('stuck-promise catalogue on Node 20 (the machine Node): every stuck case fo
 
 test('stuck-promise catalogue on Node 24', async (t) => {
   const node = await ensureNode24(path.resolve(__dirname, '../../.vscode-test'), (line) => t.diagnostic(line));
+  await runCatalogue(t, node);
+});
+
+test('stuck-promise catalogue on Node 26 (V8 keeps some context slots in ContextCells, webstreams a never-settling sentinel)', async (t) => {
+  const { node } = await targetNode(26, (line) => t.diagnostic(line));
   await runCatalogue(t, node);
 });
 

@@ -5,7 +5,8 @@
  * for both. Per line: the sample game server under bots (attached by host:port, context tags and
  * owner-gone counts), and a compact target per setting (attached by PID through SIGUSR1, or by
  * URL) with timers and sockets from before the attach, stores created before and after it,
- * owner gone, a pending promise, a worker, an ES module, heap snapshot and sampling, and a detach
+ * owner gone, a pending promise, the listener census (listeners added before the attach too), the
+ * exact promise census (a promise that can never settle), a worker, an ES module, heap snapshot and sampling, and a detach
  * that restores everything. A Node where context comes back empty fails here.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { TRACK_ALL_PROMISES } from '../../src/engine/agentInjector';
 import type { InspectorSession } from '../../src/engine/inspectorSession';
+import { takePromiseCensus } from '../../src/engine/promiseCensus';
 import { summarizeHeapSnapshot, takeHeapSnapshot } from '../../src/heap';
 import { sampleAllocations, topAllocationSites } from '../../src/heap/sampling';
 import type { AsyncSnapshotReport } from '../../src/protocol/asyncSnapshot';
@@ -48,6 +50,9 @@ if (!isMainThread) {
   parentPort.postMessage('up');
 } else {
   const early = new AsyncLocalStorage();
+  // A per-player listener on a long-lived bus, never removed: the listener census's subject.
+  const bus = new (require('node:events'))();
+  bus.setMaxListeners(0);
   // Event-driven waits: a polling loop would spend the agent's sampling budget on its own timers.
   let onLogin = () => {};
   let onClose = () => {};
@@ -62,6 +67,7 @@ if (!isMainThread) {
       const [playerId, roomId] = words;
       const login = () => {
         setInterval(function heartbeat() {}, 60000); // HEARTBEAT
+        bus.on('announce', function onAnnounce() { socket.write('!'); }); // BUS LISTENER
         onLogin();
       };
       early.run({ playerId, protocol: 'tcp' }, () => (globalThis.late ? globalThis.late.run({ roomId }, login) : login()));
@@ -175,6 +181,17 @@ async function checkCompact(target: CompactTarget, node: TargetNode, setting: Co
   assert.equal(worker?.target.threadId, 1, `a report for the worker:\n${reports.map((report) => report.target.label).join('\n')}`);
   assert.equal(siteAt(worker, 'Interval', file, lineOf(file, '// WORKER INTERVAL')).locationKind, 'user-frame');
   assert.deepEqual(main.warnings ?? [], [], `${what}: nothing the agent could not do`);
+
+  // The listener census: the bus listeners of all six players, the two from before the attach too.
+  const listenerLine = lineOf(file, '// BUS LISTENER');
+  const listeners = (main.listenerSuspects ?? []).filter((suspect) => suspect.location?.path === file && suspect.location.line === listenerLine);
+  assert.equal(listeners.reduce((sum, suspect) => sum + suspect.count, 0), 6, `${what}: listeners ${JSON.stringify((main.listenerSuspects ?? []).map((s) => [s.title, s.location, s.count]))}`);
+
+  // The exact promise census: \`waiting\` can never settle (its resolvers were dropped).
+  const census = await takePromiseCensus(session);
+  const stuck = census.suspects.filter((suspect) => suspect.kind === 'stuck-promise');
+  assert.equal(census.analysis.rootCount ?? census.analysis.stuckCount, 1, `${what}: ${JSON.stringify(stuck.map((s) => [s.title, s.holder, s.count]))}`);
+  assert.match(stuck[0].holder ?? '', /waiting/, `${what}: held by globalThis.waiting`);
   return main;
 }
 

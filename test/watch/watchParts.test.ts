@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { TimelineEntry } from '../../src/protocol/agentSnapshot';
 import type { AsyncSnapshotReport, SiteReport } from '../../src/protocol/asyncSnapshot';
+import type { Suspect } from '../../src/protocol/report';
 import { parseMetricsAddress } from '../../src/watch/exporter';
 import { WatchMetrics } from '../../src/watch/metrics';
 import { Rules } from '../../src/watch/rules';
@@ -128,3 +129,36 @@ test('metrics address: loopback by default, others only when named', () => {
 function MB(n: number): number {
   return n * 1024 * 1024;
 }
+
+test('metrics and rules for suspects of every kind: bounded sites per kind, a score rule on any kind, stuck promises', async () => {
+  const metrics = new WatchMetrics(2, ROOT);
+  const suspect = (kind: Suspect['kind'], line: number, score: number, count: number): Suspect => ({
+    kind, key: `${kind} ${line}`, title: `${count} things`, location: { path: `${ROOT}/src/game.ts`, line, column: 1 }, thread: 'main', score,
+    severity: score >= 80 ? 'high' : score >= 50 ? 'medium' : 'low', factors: [], count, growth: null, retainedBytes: null, paths: [], details: [], estimated: false,
+  });
+  const suspects = [suspect('listener', 20, 90, 40), suspect('listener', 21, 60, 5), suspect('listener', 22, 10, 3), suspect('listener', 23, 5, 2), suspect('holder', 30, 70, 8)];
+  metrics.recordSnapshot('a', [{ report: report(T0, []) }]);
+  metrics.recordSuspects('a', suspects);
+  const bySeverity = Object.fromEntries((await samples(metrics, 'leak_inspector_suspects')).map(({ labels, value }) => [`${labels.kind} ${labels.severity}`, value]));
+  assert.equal(bySeverity['listener high'], 1);
+  assert.equal(bySeverity['listener medium'], 1);
+  assert.equal(bySeverity['listener low'], 2);
+  assert.equal(bySeverity['holder medium'], 1);
+  assert.equal(bySeverity['stuck-promise high'], 0, 'every kind has its series');
+  const scores = (await samples(metrics, 'leak_inspector_suspect_score')).map(({ labels, value }) => `${labels.kind} ${labels.site} ${value}`);
+  assert.deepEqual(scores, ['listener src/game.ts:20 90', 'listener src/game.ts:21 60', 'holder src/game.ts:30 70']);
+  const counts = Object.fromEntries((await samples(metrics, 'leak_inspector_suspect_count')).map(({ labels, value }) => [`${labels.kind} ${labels.site}`, value]));
+  assert.equal(counts['listener other'], 5, 'the rest of a kind summed into site="other"');
+
+  metrics.recordPromiseCensus('a', { pending: 12, stuck: 3 });
+  assert.deepEqual((await samples(metrics, 'leak_inspector_stuck_promises')).map(({ value }) => value), [3]);
+  metrics.targetUp('a', false);
+  assert.deepEqual(await samples(metrics, 'leak_inspector_stuck_promises'), [], 'a down target keeps no census reading');
+  assert.deepEqual(await samples(metrics, 'leak_inspector_suspect_score'), []);
+
+  const rules = new Rules({ scoreAtLeast: 80, stuckPromisesAtLeast: 3 });
+  assert.match(rules.check('a', report(T0, []), undefined, suspects)[0]?.reason ?? '', /listener suspect .*\/game\.ts:20 scores 90/, 'the score rule fires on a listener');
+  assert.equal(rules.check('a', report(T0, []), undefined, [suspects[4]]).length, 0);
+  assert.equal(rules.checkStuckPromises(2), undefined);
+  assert.equal(rules.checkStuckPromises(3)?.rule, 'stuck_promises');
+});

@@ -12,7 +12,9 @@
  *   (or in its `extension` slot, when optimized code made them);
  * - the suspended async function whose own promise P is (a `Generator` holding P in a hidden field);
  * - the reaction (`PromiseReaction`) of another promise whose derived promise P is, and V8's
- *   other internal records (`PromiseCapability`, reaction jobs): any `system / …` hidden node;
+ *   other internal records (`PromiseCapability`, reaction jobs): any `system / …` hidden node but
+ *   those that only store a variable's or property's value (`VALUE_STORAGE`: a global property's
+ *   `PropertyCell`, a module export's `Cell`): holding P there is holding it, not settling it;
  * - native code: P held by a GC root or a native node (Node's request wrappers hold v8 resolvers).
  * Marking runs from the GC roots without entering the reactions of a pending promise until one of
  * its settlers is marked; then its reactions (the awaiting functions, `then` handlers) are live
@@ -41,6 +43,13 @@ const SAMPLE_IDS = 5;
 const OWNER_SEARCH_BUDGET = 96;
 /** Dominator steps walked to tell whether a stuck promise is held by another one of its group. */
 const MAX_DOMINATOR_WALK = 256;
+/**
+ * V8 records that only store the value of a variable or property: out-of-object properties
+ * (`PropertyArray`), a global object's property (`PropertyCell`: `globalThis.waiting = p`), a
+ * module's export (`Cell`), a context slot V8 tracks (`ContextCell`, V8 14 / Node 26). What they
+ * hold is held by that variable, like a context slot or an object's property: never a settler.
+ */
+export const VALUE_STORAGE = ['system / PropertyArray', 'system / PropertyCell', 'system / Cell', 'system / ContextCell', 'system / ContextSidePropertyCell'];
 /** Edges V8 adds from a promise to its awaiters while a debugger records async stacks: reactions too. */
 const AWAITER_SYMBOL = /promise_(awaited|handled)_by|promise_forwarding_handler/;
 
@@ -88,7 +97,7 @@ interface Strings {
   promise: Set<number>;
   generators: Set<number>;
   context: Set<number>;
-  propertyArray: Set<number>;
+  valueStorage: Set<number>;
   extension: Set<number>;
   fn: Set<number>;
   constructorName: Set<number>;
@@ -106,7 +115,7 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
     promise: graph.indexesOf('Promise'),
     generators: new Set([...graph.indexesOf('Generator'), ...graph.indexesOf('AsyncGenerator')]),
     context: graph.indexesOf('system / Context'),
-    propertyArray: graph.indexesOf('system / PropertyArray'),
+    valueStorage: new Set(VALUE_STORAGE.flatMap((name) => [...graph.indexesOf(name)])),
     extension: graph.indexesOf('extension'),
     fn: graph.indexesOf('function'),
     constructorName: graph.indexesOf('constructor'),
@@ -147,7 +156,7 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
     // (code V8 optimized builds it that way; a context's `extension` is never a user variable).
     if (s.context.has(name)) return edgeTypes[e] === hidden || (edgeTypes[e] === internal && s.extension.has(edgeNames[e]));
     if (s.generators.has(name)) return edgeTypes[e] === hidden;
-    return type === graph.type.hidden && !s.propertyArray.has(name) && graph.string(name).startsWith('system / ');
+    return type === graph.type.hidden && !s.valueStorage.has(name) && graph.string(name).startsWith('system / ');
   };
   const forEachSettlerEdge = (visit: (from: number, promise: number) => void) => {
     for (let from = 0; from < n; from++) {
@@ -241,7 +250,7 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
   }
 
   const settlers: SettlerIndex = { start: settlerCount, promises: settled };
-  const chainNames = { reaction: s.reaction, context: s.context, generators: s.generators, extension: s.extension, propertyArray: s.propertyArray };
+  const chainNames = { reaction: s.reaction, context: s.context, generators: s.generators, extension: s.extension, valueStorage: s.valueStorage };
   const bySource = (a: number, b: number) => compareSites(siteOfPromise.get(a)!, siteOfPromise.get(b)!) || a - b;
   const collect = (list: number[], mask: Uint8Array) => {
     const roots = chainRoots(graph, reactionsEdge, settlers, chainNames, list, mask, bySource);

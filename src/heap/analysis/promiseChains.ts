@@ -31,7 +31,8 @@ export interface ChainNames {
   context: Set<number>;
   generators: Set<number>;
   extension: Set<number>;
-  propertyArray: Set<number>;
+  /** `VALUE_STORAGE` records: a variable's storage, never V8's promise machinery. */
+  valueStorage: Set<number>;
 }
 
 /**
@@ -102,7 +103,7 @@ function linkConsequences(graph: HeapAnalysis['graph'], reactionsEdge: Uint32Arr
 
 function isSystem(graph: HeapAnalysis['graph'], names: ChainNames, node: number): boolean {
   const name = graph.raw.nodeNames[node];
-  return !names.propertyArray.has(name) && graph.string(name).startsWith('system / ');
+  return !names.valueStorage.has(name) && graph.string(name).startsWith('system / ');
 }
 
 /** A member's root and how many links it is from it (0: a root). */
