@@ -11,7 +11,8 @@
  * A sampled share of registrations (a `StackSampler` budget) records its stack, time and owner
  * (`OwnershipTracker.capture`), keyed weakly by the listener function. Unsampled listeners join
  * the group of a sampled one with the same code on the same kind of emitter and event, as timers
- * without a stack join their callback's site.
+ * without a stack join their callback's site. Groups piling on one emitter also hand over a few
+ * listeners picked at random, whose closures the engine reads for the connection they hold.
  */
 import type { AgentListenerCensus, AgentListenerGroup, RawFrame } from '../protocol/agentSnapshot';
 import type { OwnerInfo, OwnershipTracker } from './ownership';
@@ -51,6 +52,8 @@ interface GroupAccumulator {
   ownerGone: number;
   ownerKnown: number;
   perEmitter: Map<EmitterEntry, number>;
+  /** A uniform random sample of the group's listeners (reservoir), for the engine's closure check. */
+  samples: object[];
 }
 
 /** Beyond this many known emitters new ones are counted as dropped, not tracked. */
@@ -58,6 +61,8 @@ const MAX_EMITTERS = 200_000;
 const MAX_FORMAT_PER_TICK = 200;
 const MAX_SHARED_STACKS = 10_000;
 const HINT_LENGTH = 80;
+/** Listeners per group handed over for the engine's owner check (a few CDP calls each). */
+const OWNER_SAMPLES = 5;
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -140,12 +145,12 @@ export class ListenerTracking {
       if (record && stack !== undefined) {
         const group = this.group(groups, `${entry.label}|${event}|${stack}`, entry, kind, event, fn, record.frames ?? []);
         stackGroupOfCode.set(codeKey, group);
-        this.count(group, entry, record, liveOwnerHandles);
+        this.count(group, entry, record, liveOwnerHandles, fn);
         return;
       }
       // Unsampled, or sampled with a stack that could not be read: join the stack group of the same code.
       const sampledGroup = stackGroupOfCode.get(codeKey);
-      if (sampledGroup) this.count(sampledGroup, entry, record, liveOwnerHandles);
+      if (sampledGroup) this.count(sampledGroup, entry, record, liveOwnerHandles, fn);
       else unattributed.push({ entry, kind, event, fn, codeKey, record });
     };
 
@@ -165,7 +170,7 @@ export class ListenerTracking {
 
     for (const { entry, kind, event, fn, codeKey, record } of unattributed) {
       const group = stackGroupOfCode.get(codeKey) ?? this.group(groups, codeKey, entry, kind, event, fn, []);
-      this.count(group, entry, record, liveOwnerHandles);
+      this.count(group, entry, record, liveOwnerHandles, fn);
     }
     return [...groups.values()].map((group) => this.finish(group, objects));
   }
@@ -280,15 +285,20 @@ export class ListenerTracking {
     if (!group) {
       let id = this.groupIds.get(key);
       if (!id) this.groupIds.set(key, (id = `l${this.groupIds.size + 1}`));
-      group = { id, emitter: entry.label ?? 'EventEmitter', emitterKind: kind, event, frames, listener: fn, count: 0, sampled: 0, oldest: Infinity, newest: -Infinity, ownerGone: 0, ownerKnown: 0, perEmitter: new Map() };
+      group = { id, emitter: entry.label ?? 'EventEmitter', emitterKind: kind, event, frames, listener: fn, count: 0, sampled: 0, oldest: Infinity, newest: -Infinity, ownerGone: 0, ownerKnown: 0, perEmitter: new Map(), samples: [] };
       groups.set(key, group);
     }
     return group;
   }
 
-  private count(group: GroupAccumulator, entry: EmitterEntry, record: Registration | undefined, liveOwnerHandles: ReadonlySet<object>): void {
+  private count(group: GroupAccumulator, entry: EmitterEntry, record: Registration | undefined, liveOwnerHandles: ReadonlySet<object>, fn: object): void {
     group.count++;
     group.perEmitter.set(entry, (group.perEmitter.get(entry) ?? 0) + 1);
+    if (group.samples.length < OWNER_SAMPLES) group.samples.push(fn);
+    else {
+      const slot = Math.floor(Math.random() * group.count);
+      if (slot < OWNER_SAMPLES) group.samples[slot] = fn;
+    }
     if (!record) return;
     group.sampled++;
     if (record.at < group.oldest) group.oldest = record.at;
@@ -334,6 +344,8 @@ export class ListenerTracking {
     if (typeof fn === 'function') result.listenerIndex = objects.push(fn) - 1;
     const emitter = top?.ref.deref();
     if (emitter) result.emitterIndex = objects.push(emitter) - 1;
+    // Only a listener piling up on a shared emitter can outlive its owner: one per socket goes with the socket.
+    if (maxPerEmitter > 1) result.listenerSampleIndexes = group.samples.map((sample) => objects.push(sample) - 1);
     return result;
   }
 

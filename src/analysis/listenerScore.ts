@@ -19,6 +19,9 @@ export interface ListenerEvidence {
   trend: readonly number[];
   ownerGoneCount: number;
   ownerKnownCount: number;
+  /** Sampled listeners whose closure holds a closed connection, of those holding one (the engine's check). */
+  closureGoneCount?: number;
+  closureKnownCount?: number;
   /** `process`, `AbortSignal`, a constructor name. */
   emitterLabel: string;
   /** How long the agent has known the emitter holding the most (a lower bound when preexisting). */
@@ -37,17 +40,37 @@ export interface ListenerFactor {
 
 /** Node warns past 10 listeners for one event on one emitter (`defaultMaxListeners`). */
 const NORMAL_PER_EMITTER = 10;
-/** Listeners on one emitter at which concentration counts fully: 10^(1 + 1.5) ≈ 316. */
-const FULL_CONCENTRATION_DECADES = 1.5;
+/** Listeners on one emitter at which concentration counts fully (log scale from 1). */
+const FULL_PER_EMITTER = 316;
 const FULL_GROWTH_INTERVALS = 3;
 /** Emitters and registrations younger than this are no evidence either way. */
 const SETTLING_MS = 60_000;
 
+/**
+ * How far the group piles on one emitter, 0 (one per emitter: a listener of each socket on that
+ * socket) to 1 (Node's warning level and beyond). Owners gone count only this far: a listener
+ * on its own connection's emitter goes with it; one on a shared emitter outlives it.
+ */
+function shared(maxPerEmitter: number): number {
+  return Math.min(1, Math.max(0, maxPerEmitter - 1) / (NORMAL_PER_EMITTER - 1));
+}
+
+/** Owners gone, from the agent's sampled registrations and the engine's closure check together. */
+function goneShare({ ownerGoneCount, ownerKnownCount, closureGoneCount = 0, closureKnownCount = 0 }: ListenerEvidence): { share: number; shown: string } | undefined {
+  const known = ownerKnownCount + closureKnownCount;
+  if (known === 0) return undefined;
+  const parts = [
+    ...(ownerKnownCount > 0 ? [`${ownerGoneCount} of ${ownerKnownCount} sampled registrations belong to a closed connection or a disconnected player/room`] : []),
+    ...(closureKnownCount > 0 ? [`${closureGoneCount} of ${closureKnownCount} sampled listeners hold a closed connection in their closure`] : []),
+  ];
+  return { share: (ownerGoneCount + closureGoneCount) / known, shown: parts.join('; ') };
+}
+
 const concentration: ListenerFactor = {
   name: 'one-emitter',
-  weight: 30,
+  weight: 25,
   assess({ maxPerEmitter, emitters, count }) {
-    const value = (Math.log10(Math.max(1, maxPerEmitter)) - Math.log10(NORMAL_PER_EMITTER)) / FULL_CONCENTRATION_DECADES;
+    const value = Math.log10(Math.max(1, maxPerEmitter)) / Math.log10(FULL_PER_EMITTER);
     const spread = emitters === 1 ? `all ${count} on one emitter` : `up to ${maxPerEmitter} on one emitter (${count} on ${emitters} emitters)`;
     return { value, explanation: `${spread}; Node warns past ${NORMAL_PER_EMITTER} per event and emitter` };
   },
@@ -55,7 +78,7 @@ const concentration: ListenerFactor = {
 
 const growth: ListenerFactor = {
   name: 'growth',
-  weight: 25,
+  weight: 20,
   assess({ trend }) {
     const intervals = trend.length - 1;
     if (intervals < 1) return { value: 0, explanation: 'first census of this group: no growth evidence yet' };
@@ -73,24 +96,28 @@ const growth: ListenerFactor = {
   },
 };
 
+/** The strongest single sign: listeners left on a shared emitter by connections that have closed. */
 const ownerGone: ListenerFactor = {
   name: 'owner-gone',
-  weight: 25,
-  assess({ ownerGoneCount, ownerKnownCount }) {
-    if (ownerKnownCount === 0) return { value: 0, explanation: 'owner unknown (no sampled registration inside a connection or player context)' };
-    return {
-      value: ownerGoneCount / ownerKnownCount,
-      explanation: `${ownerGoneCount} of ${ownerKnownCount} sampled registrations belong to a closed connection or a disconnected player/room`,
-    };
+  weight: 35,
+  assess(evidence) {
+    const gone = goneShare(evidence);
+    if (!gone) return { value: 0, explanation: 'owner unknown (no sampled registration inside a connection or player context, no closure holding a connection)' };
+    const onShared = shared(evidence.maxPerEmitter);
+    const where = onShared >= 1 ? '' : onShared === 0 ? ' (each on its own emitter: they go with it)' : ` (only ${evidence.maxPerEmitter} on one emitter: counted ${Math.round(onShared * 100)}%)`;
+    return { value: gone.share * onShared, explanation: `${gone.shown}${where}` };
   },
 };
 
 const longLivedEmitter: ListenerFactor = {
   name: 'long-lived-emitter',
   weight: 10,
-  assess({ emitterLabel, emitterAgeMs, emitterPreexisting, processUptimeMs }) {
+  assess(evidence) {
+    const { emitterLabel, emitterAgeMs, emitterPreexisting, processUptimeMs, maxPerEmitter } = evidence;
     if (emitterLabel === 'process') return { value: 1, explanation: '`process` lives as long as the server: its listeners are never freed' };
     if (emitterPreexisting) return { value: 1, explanation: `the emitter existed before the attach (known for at least ${formatDuration(emitterAgeMs)}): a long-lived one` };
+    const outlived = (goneShare(evidence)?.share ?? 0) * shared(maxPerEmitter);
+    if (outlived > 0) return { value: outlived, explanation: `the emitter outlived the closed connections whose listeners it still holds` };
     const share = processUptimeMs > 0 ? emitterAgeMs / processUptimeMs : 0;
     return { value: Math.min(1, emitterAgeMs / SETTLING_MS) * share, explanation: `the emitter is ${formatDuration(emitterAgeMs)} old, ${Math.round(share * 100)}% of the process uptime` };
   },
@@ -107,8 +134,10 @@ const age: ListenerFactor = {
 };
 
 /**
- * Concentration, growth and owner-gone carry 80 of the 100: without one of them a group cannot
- * leave "low" (a long-lived emitter with old listeners is what a healthy server looks like).
+ * Concentration, growth and owner-gone carry 80 of the 100. Without owners gone a group cannot
+ * reach "medium" before it has grown (many old listeners on a long-lived emitter is what a
+ * healthy server looks like: at most 25 + 10 + 10); many on one emitter with most owners gone
+ * does on its first census (the obvious leak: 12 on one bus, all owners closed, scores 56).
  */
 export const LISTENER_FACTORS: readonly ListenerFactor[] = [concentration, growth, ownerGone, longLivedEmitter, age];
 

@@ -5,7 +5,7 @@
  * Pure: no I/O.
  */
 import type { AgentListenerGroup } from '../protocol/agentSnapshot';
-import type { SourceLocation } from '../protocol/asyncSnapshot';
+import type { ClosureEvidence, SourceLocation } from '../protocol/asyncSnapshot';
 import type { Suspect, SuspectPath } from '../protocol/report';
 import { formatDuration } from '../presentation/duration';
 import { isUserFrame, type ResolvedLocation } from '../sourcemap';
@@ -18,6 +18,8 @@ export type ResolvedListenerGroup = AgentListenerGroup & {
   listenerLocation?: ResolvedLocation;
   /** How the user knows the emitter (`presence`, `.bus of GameServer`), when the engine could tell. */
   emitterName?: string;
+  /** What the closures of a few sampled listeners hold (the engine's `scanClosures`), when it looked. */
+  closures?: ClosureEvidence;
 };
 
 export interface ListenerSuspectOptions {
@@ -90,6 +92,9 @@ function toSuspect(entry: Merged, trend: readonly number[] | undefined, options:
   const count = sum(groups, (group) => group.count);
   const ownerGoneCount = sum(groups, (group) => group.ownerGoneCount);
   const ownerKnownCount = sum(groups, (group) => group.ownerKnownCount);
+  const closureGoneCount = sum(groups, (group) => group.closures?.closed ?? 0);
+  const closureKnownCount = sum(groups, (group) => (group.closures ? group.closures.closed + group.closures.open : 0));
+  const closureShown = groups.find((group) => group.closures?.kind)?.closures;
   const sampled = sum(groups, (group) => group.sampledCount);
   const oldest = Math.min(...groups.map((group) => group.oldestRegisteredAt ?? Infinity));
   const oldestAgeMs = Number.isFinite(oldest) ? Math.max(0, options.takenAt - oldest) : undefined;
@@ -102,6 +107,8 @@ function toSuspect(entry: Merged, trend: readonly number[] | undefined, options:
     trend: fullTrend,
     ownerGoneCount,
     ownerKnownCount,
+    closureGoneCount,
+    closureKnownCount,
     emitterLabel: first.emitter,
     emitterAgeMs,
     emitterPreexisting: first.emitterPreexisting,
@@ -119,6 +126,10 @@ function toSuspect(entry: Merged, trend: readonly number[] | undefined, options:
   else if (first.listenerHint) details.push({ label: 'listener function', value: first.listenerHint });
   details.push({ label: 'registrations sampled', value: `${sampled} of ${count} (stack, time and owner are known for these)` });
   if (ownerKnownCount > 0) details.push({ label: 'owner gone', value: `${ownerGoneCount} of ${ownerKnownCount} sampled` });
+  if (closureKnownCount > 0) {
+    const what = closureShown?.kind ? ` (${closureShown.kind} \`${closureShown.path}\`)` : '';
+    details.push({ label: 'connection closed', value: `${closureGoneCount} of ${closureKnownCount} sampled listeners' closures hold a closed connection${what}` });
+  }
   if (oldestAgeMs !== undefined) details.push({ label: 'oldest sampled', value: `registered ${formatDuration(oldestAgeMs)} ago` });
   if (entry.locationKind === 'listener') details.push({ label: 'location', value: "the listener function's line (no registration was sampled)" });
   return {

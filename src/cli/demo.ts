@@ -46,7 +46,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
           log(`round ${round}/${ROUNDS}: bots done, snapshot: ${latest.liveResources} live resources, ${latest.summary.high} high / ${latest.summary.medium} medium sites, the server paused ${latest.pauseMs} ms`);
         }
       },
-      { producer: 'cli demo', target: { address: server.inspectorUrl! }, promiseTracking: 'always', heap: true, onNotice: log },
+      { producer: 'cli demo', target: { address: server.inspectorUrl! }, promiseTracking: 'always', heap: true, promises: true, onNotice: log },
     );
     const [main] = report.threads;
     log(`round ${ROUNDS}/${ROUNDS}: bots done, snapshot: ${main.liveResources} live resources, the server paused ${main.pauseMs} ms`);

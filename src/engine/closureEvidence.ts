@@ -101,7 +101,7 @@ const CLASSIFY = `function (layout, ...holders) {
 }`;
 
 /** Looks into the closures of sampled callbacks of the largest ownerless timer sites. */
-export async function scanClosures(session: CdpSession, callbacksExpression: string, sites: readonly AgentSite[], limits: ClosureScanLimits = DEFAULT_CLOSURE_SCAN): Promise<ClosureScan> {
+export async function scanClosures(session: CdpSession, callbacksExpression: string, sites: ReadonlyArray<Pick<AgentSite, 'id' | 'count' | 'ownerKnownCount' | 'callbackSamples'>>, limits: ClosureScanLimits = DEFAULT_CLOSURE_SCAN): Promise<ClosureScan> {
   const started = performance.now();
   const candidates = sites
     .filter((site) => site.callbackSamples?.length && site.ownerKnownCount === 0)

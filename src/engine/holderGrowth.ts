@@ -10,13 +10,16 @@ import type { ScoreFactor, SourceLocation } from '../protocol/asyncSnapshot';
 import type { GrownContainer, GrownReactions, HeapEntryKind, HeapScriptLocation, HolderGrowth, HolderHop, ListenerGroup } from '../protocol/heap';
 import type { Suspect } from '../protocol/report';
 import { formatBytes } from '../presentation/bytes';
-import { isUserFrame, type ResolvedLocation } from '../sourcemap';
+import { isUserFrame, type MappedLocation, type ResolvedLocation } from '../sourcemap';
 import { AGENT_SCRIPT_URL } from '../agent/stacks';
 import type { InspectorSession, ScriptPosition } from './inspectorSession';
 import { scoreHolderGrowth, type HolderLifetime } from './holderScore';
 
-/** What naming needs from a session: script positions to original sources, and their text. */
-export type SourceLookup = Pick<InspectorSession, 'resolveScriptPositions' | 'sourceContent'>;
+/**
+ * What naming needs from a session: script positions to original sources, their text, and the
+ * generated scripts' text (where a variable of a bundle is declared).
+ */
+export type SourceLookup = Pick<InspectorSession, 'resolveScriptPositions' | 'sourceContent'> & Partial<Pick<InspectorSession, 'scriptSource'>>;
 
 /** Globals Node defines: a container reached only through one of them is Node's, not the program's. */
 const NODE_GLOBALS = new Set(['process', 'Buffer', 'global', 'globalThis', 'console', 'performance', 'navigator', 'crypto', 'fetch', 'require', 'module']);
@@ -27,7 +30,11 @@ interface NamedHolder {
   lifetime: HolderLifetime;
   /** Named by the program's own variable or class (not only a global). */
   own: boolean;
+  /** How `location` was found: the variable's declaration, or (not found) a function closing over it. */
+  declaredBy?: DeclaredBy;
 }
+
+type DeclaredBy = 'declaration' | 'closure';
 
 /** Suspects of kinds `holder`, `listener` and `promise-reactions`, highest score first. */
 export async function holderGrowthSuspects(growth: HolderGrowth, sources: SourceLookup, thread = 'main'): Promise<Suspect[]> {
@@ -52,6 +59,7 @@ export async function holderGrowthSuspects(growth: HolderGrowth, sources: Source
 class SuspectNamer {
   private readonly locations = new Map<string, ResolvedLocation | undefined>();
   private readonly sourceTexts = new Map<string, Promise<string[] | undefined>>();
+  private readonly scriptTexts = new Map<string, Promise<string[] | undefined>>();
 
   constructor(private readonly sources: SourceLookup) {}
 
@@ -99,6 +107,7 @@ class SuspectNamer {
         { label: 'entries', value: `${beforeCount} → ${afterCount}; ${newEntries} new` },
         ...container.entryKinds.map((entry) => ({ label: 'new entries', value: this.describeEntries(entry) })),
         { label: 'held by', value: hopsText(container.holder) },
+        ...locatedNote(holder),
       ],
     });
   }
@@ -125,6 +134,7 @@ class SuspectNamer {
         { label: 'listener', value: `${fn}${listenerAt ? ` at ${where(sourceLocation(listenerAt))}` : ''}` },
         { label: 'listeners', value: `${beforeCount} → ${afterCount}; ${newListeners} new, keeping ${formatBytes(addedBytes)}` },
         { label: 'held by', value: hopsText(group.holder) },
+        ...locatedNote(named),
       ],
     });
   }
@@ -148,6 +158,7 @@ class SuspectNamer {
         { label: 'reactions', value: `${beforeCount} → ${afterCount}; ${newReactions} new, keeping ${formatBytes(addedBytes)}` },
         ...reactions.handlers.map((kind) => ({ label: 'handlers', value: this.describeEntries(kind) })),
         { label: 'held by', value: hopsText(reactions.holder) },
+        ...locatedNote(named),
       ],
     });
   }
@@ -174,7 +185,12 @@ class SuspectNamer {
    * The first hop a user knows, from the object up: a variable of the program's own code, a
    * property of an object of one of its classes, or a global; with the accesses below it
    * (`state.players`, `.subscriptions of PresenceBus`). Null for the agent's own objects;
-   * undefined when only Node's internals or libraries hold it.
+   * undefined when only Node's internals or libraries hold it. A container or promise that is
+   * internal state of a Node or library object (a property of an object whose constructor is
+   * not the program's, a variable of a library's closure) is not the program's holder even when
+   * a variable of the program holds that object (`httpServer[kServerResponse]…`): the program's
+   * holder of library objects is its own container of them, reported when it grows. Emitters
+   * are named through such objects (`shutdown.signal`): their listeners are the program's.
    */
   private async nameHolder(hops: HolderHop[], emitter: boolean): Promise<NamedHolder | null | undefined> {
     if (hops.some((hop) => hop.agent)) return null;
@@ -189,11 +205,10 @@ class SuspectNamer {
         return { name: `${name}${below}`, location: null, lifetime: 'process', own: hop.edgeName !== 'process' };
       }
       if (hop.edgeType === 'context') {
-        const scope = hop.scopeFunction?.location && this.locations.get(positionKey(hop.scopeFunction.location));
-        if (!scope || !isUserFrame(scope)) continue;
-        const declared = await this.declaration(scope.path, hop.edgeName, scope.line, 'variable');
-        const location = declared ?? sourceLocation(scope);
-        return { name: `${hop.edgeName}${below}`, location, lifetime: declared?.topLevel ? 'process' : 'scope', own: true };
+        const variable = await this.contextVariable(hop);
+        if (variable === 'library' && !emitter) return undefined;
+        if (!variable || variable === 'library') continue;
+        return { name: `${hop.edgeName}${below}`, ...variable, own: true };
       }
       const classAt = hop.from.location && this.locations.get(positionKey(hop.from.location));
       if (classAt && isUserFrame(classAt) && (hop.edgeType === 'property' || hop.edgeType === 'element' || hop.edgeType === 'internal')) {
@@ -201,8 +216,68 @@ class SuspectNamer {
         const declared = hop.edgeType === 'property' ? await this.declaration(classAt.path, hop.edgeName, classAt.line, 'property') : undefined;
         return { name: `${hop.edgeLabel}${below} of ${className}`, location: declared ?? sourceLocation(classAt), lifetime: 'object', own: true };
       }
+      if (classAt && !isUserFrame(classAt) && !emitter) return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * Where a context variable of the program is declared. A closure over the context gives the
+   * script; the declaration is searched in the generated script V8 runs (in a bundle, every
+   * module's top-level variables share one context, so the closure found may be any module's
+   * function) and mapped through the source map to the one original file that declares it.
+   * Without the script's text, the closure's own original file is searched, and failing that
+   * the closure itself is the location, said in `declaredBy`. `library` when the declaration
+   * (or the closure) is a library's or Node's; undefined when no closure over it is known.
+   */
+  private async contextVariable(hop: HolderHop): Promise<{ location: SourceLocation; lifetime: HolderLifetime; declaredBy: DeclaredBy } | 'library' | undefined> {
+    const closure = hop.scopeFunction?.location;
+    if (!closure) return undefined;
+    const generated = await this.generatedDeclaration(closure, hop.edgeName);
+    if (generated) {
+      if (!isUserFrame(generated.at)) return 'library';
+      const original = await this.declaration(generated.at.path, hop.edgeName, generated.at.line, 'variable');
+      // The map points at the declaring statement; the original text gives the exact line when the name is there.
+      const location = original && Math.abs(original.line - generated.at.line) <= 2 ? original : sourceLocation(generated.at);
+      const topLevel = generated.topLevel || original?.topLevel === true;
+      return { location, lifetime: topLevel ? 'process' : 'scope', declaredBy: 'declaration' };
+    }
+    const scope = this.locations.get(positionKey(closure));
+    if (!scope) return undefined;
+    if (!isUserFrame(scope)) return 'library';
+    const declared = await this.declaration(scope.path, hop.edgeName, scope.line, 'variable');
+    if (declared) return { location: declared, lifetime: declared.topLevel ? 'process' : 'scope', declaredBy: 'declaration' };
+    return { location: sourceLocation(scope), lifetime: 'scope', declaredBy: 'closure' };
+  }
+
+  /**
+   * The declaration of `name` in the generated script of `closure` (a function over its scope),
+   * mapped to the original source: the last one at or before the closure, else the first after
+   * it (only top-level ones for a top-level closure). Undefined when the script text or a mapped declaration is not to be had.
+   */
+  private async generatedDeclaration(closure: HeapScriptLocation, name: string): Promise<{ at: MappedLocation; topLevel: boolean } | undefined> {
+    if (!/^[\w$]+$/.test(name)) return undefined;
+    const lines = await this.scriptLines(String(closure.scriptId));
+    if (!lines) return undefined;
+    let found = declarationLines(lines, name, 'variable');
+    // A closure on an unindented line is a top-level function: its context is the script's own scope.
+    if (!/^\s/.test(lines[closure.line] ?? ' ')) found = found.filter((l) => !/^\s/.test(lines[l - 1]));
+    if (found.length === 0) return undefined;
+    const line = found.filter((l) => l <= closure.line + 1).pop() ?? found[0];
+    const text = lines[line - 1];
+    const column = Math.max(0, text.search(new RegExp(`\\b${escapeName(name)}\\b`)));
+    const [at] = await this.sources.resolveScriptPositions([{ scriptId: String(closure.scriptId), lineNumber: line - 1, columnNumber: column }]);
+    if (!at?.mapped) return undefined;
+    return { at, topLevel: !/^\s/.test(text) };
+  }
+
+  private scriptLines(scriptId: string): Promise<string[] | undefined> {
+    let text = this.scriptTexts.get(scriptId);
+    if (!text) {
+      text = (this.sources.scriptSource?.(scriptId) ?? Promise.resolve(undefined)).then((content) => content?.split(/\r?\n/)).catch(() => undefined);
+      this.scriptTexts.set(scriptId, text);
+    }
+    return text;
   }
 
   /** A hop inside the agent's own script (its wrappers and records): never the program's. */
@@ -219,16 +294,11 @@ class SuspectNamer {
     if (!/^[\w$]+$/.test(name)) return undefined;
     const lines = await this.sourceLines(file);
     if (!lines) return undefined;
-    const pattern =
-      kind === 'variable'
-        ? new RegExp(`\\b(?:const|let|var)\\s+${name}\\b|\\b(?:const|let|var)\\s*[{[][^=]*\\b${name}\\b|\\bfunction\\s*\\*?\\s*${name}\\s*\\(|\\bclass\\s+${name}\\b`)
-        : new RegExp(`this\\.${name}\\s*=[^=]|^\\s*(?:(?:private|public|protected|readonly|static|declare|override)\\s+)*#?${name}\\s*[?!]?\\s*[:=]`);
-    const found: number[] = [];
-    lines.forEach((text, i) => pattern.test(text) && found.push(i + 1));
+    const found = declarationLines(lines, name, kind);
     if (found.length === 0) return undefined;
     const line = kind === 'variable' ? (found.filter((l) => l <= nearLine).pop() ?? found[0]) : (found.find((l) => l >= nearLine) ?? found[0]);
     const text = lines[line - 1];
-    const column = Math.max(0, text.search(new RegExp(`\\b${name}\\b`))) + 1;
+    const column = Math.max(0, text.search(new RegExp(`\\b${escapeName(name)}\\b`))) + 1;
     return { path: file, line, column, topLevel: !/^\s/.test(text) };
   }
 
@@ -243,6 +313,29 @@ class SuspectNamer {
     }
     return text;
   }
+}
+
+/** Says so when a variable's declaration was not found and the suspect sits at a function closing over it instead. */
+function locatedNote(holder: NamedHolder): Array<{ label: string; value: string }> {
+  if (holder.declaredBy !== 'closure' || !holder.location) return [];
+  return [{ label: 'located', value: `declaration not found: at ${where(holder.location)}, a function that closes over it` }];
+}
+
+/** 1-based lines declaring `name`: a variable (`const`, destructuring, `function`, `class`) or a class property. */
+function declarationLines(lines: string[], name: string, kind: 'variable' | 'property'): number[] {
+  const id = escapeName(name);
+  const pattern =
+    kind === 'variable'
+      ? new RegExp(`\\b(?:const|let|var)\\s+${id}\\b|\\b(?:const|let|var)\\s*[{[][^=]*\\b${id}\\b|\\bfunction\\s*\\*?\\s*${id}\\s*\\(|\\bclass\\s+${id}\\b`)
+      : new RegExp(`this\\.${id}\\s*=[^=]|^\\s*(?:(?:private|public|protected|readonly|static|declare|override)\\s+)*#?${id}\\s*[?!]?\\s*[:=]`);
+  const found: number[] = [];
+  lines.forEach((text, i) => pattern.test(text) && found.push(i + 1));
+  return found;
+}
+
+/** `$` is a word character of JavaScript names but a regular-expression anchor. */
+function escapeName(name: string): string {
+  return name.replace(/\$/g, '\\$');
 }
 
 /** The accesses below a holder, read as code (`.players.get("p1")`); stops at a hop code cannot write. */

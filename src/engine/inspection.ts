@@ -157,8 +157,7 @@ const FAILING = new Set(['medium', 'high']);
 
 /**
  * `check`'s verdict on a scenario: it leaked when an async site grew by `minGrowth` or more,
- * a live listener group grew and scored medium/high (or, first seen after the command, piled
- * on one emitter with most sampled registrations from closed connections or departed players), with `heap` a holder/listener/reaction/class
+ * a live listener group grew and scored medium/high, with `heap` a holder/listener/reaction/class
  * suspect scored medium/high, or with `promises` new promises that can never settle appeared.
  * `suspectKeys` lists the suspects (other than grown sites) that made it fail.
  */
@@ -175,13 +174,10 @@ export function checkVerdict<T>(inspection: ScenarioInspection<T>, options: { mi
       case 'stuck-promise':
         return suspect.count - (beforeStuck.get(suspect.key) ?? 0) >= options.minGrowth;
       case 'listener':
-        if (liveListeners.has(suspect.key)) {
-          const grew = suspect.count - (listenersBefore.get(suspect.key) ?? 0) >= options.minGrowth;
-          // A group first seen after the command has no growth in its score yet (its first
-          // census), but check saw it grow: listeners of closed connections piling on one
-          // emitter fail too (not those on each closed socket itself: they go with it).
-          return grew && (FAILING.has(suspect.severity) || (factorValue(suspect, 'owner-gone') >= 0.5 && factorValue(suspect, 'one-emitter') > 0));
-        }
+        // A live group fails when the command added to it and it scores medium/high: a group
+        // first seen after the command has no growth in its score, but listeners of closed
+        // connections piling on one emitter score medium from their first census.
+        if (liveListeners.has(suspect.key)) return suspect.count - (listenersBefore.get(suspect.key) ?? 0) >= options.minGrowth && FAILING.has(suspect.severity);
         return FAILING.has(suspect.severity);
       default:
         return FAILING.has(suspect.severity);
@@ -206,10 +202,6 @@ export function grownSites(before: readonly AsyncSnapshotReport[], after: readon
     })
     .filter((site) => site.delta >= minGrowth)
     .sort((a, b) => b.delta - a.delta);
-}
-
-function factorValue(suspect: Suspect, name: string): number {
-  return suspect.factors.find((factor) => factor.name === name)?.value ?? 0;
 }
 
 /** Says the heap snapshots' estimated pause before the first one is taken. */

@@ -80,6 +80,11 @@ class ThreadInspector {
     );
   }
 
+  /** A loaded script's text (0-based V8 positions index into it), or undefined. */
+  scriptSource(scriptId: string): Promise<string | undefined> {
+    return this.scripts.source(scriptId);
+  }
+
   private async callbackFrames(indexes: number[]): Promise<Map<number, GeneratedFrame>> {
     const frames = new Map<number, GeneratedFrame>();
     if (indexes.length === 0) return frames;
@@ -141,6 +146,11 @@ export class InspectorSession {
   /** Script positions in the main thread (e.g. constructors named by a heap snapshot) → original sources. */
   resolveScriptPositions(positions: ScriptPosition[]): Promise<Array<ResolvedLocation | undefined>> {
     return this.threads[0].resolveScriptPositions(positions);
+  }
+
+  /** A script's text in the main thread, as V8 runs it (e.g. to find a variable's declaration in a bundle). */
+  scriptSource(scriptId: string): Promise<string | undefined> {
+    return this.threads[0].scriptSource(scriptId);
   }
 
   /**

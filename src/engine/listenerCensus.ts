@@ -20,6 +20,12 @@
  *   2. for groups without a sampled stack (registered before the attach), the listener's
  *      closure: a variable of its `[[Scopes]]` (a closure or module scope, not the global one)
  *      whose value IS the emitter, compared in the target. A few CDP calls per named group.
+ * - **Owners from closures**, for the same few groups when they pile on one emitter and no
+ *   sampled registration knew its owner: whether the connection a listener's closure holds has
+ *   closed, for a random sample of the group's listeners (`scanClosures`, as for timers). The
+ *   owner of a registration (the socket handle whose callback ran) is lost when a framework
+ *   registers after an `await` or a `process.nextTick` (socket.io's `connection` event does
+ *   both); the closure is what keeps the connection alive, so it is asked directly.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -31,6 +37,7 @@ import type { AgentListenerGroup, AgentSnapshot } from '../protocol/agentSnapsho
 import type { Suspect } from '../protocol/report';
 import { isUserFrame, type GeneratedFrame, type SourceMapResolver } from '../sourcemap';
 import { OBJECT_GROUP, type AgentInjector } from './agentInjector';
+import { scanClosures } from './closureEvidence';
 
 export interface ListenerScanResult {
   /** Heap in use when the scan started. */
@@ -148,7 +155,7 @@ export class ListenerCensus {
       if (listenerLocation) entry.listenerLocation = listenerLocation;
       resolved.push(entry);
     }
-    await this.nameEmitters(resolved);
+    await this.inspectCandidates(resolved);
     return listenerSuspects(resolved, {
       history: this.history,
       takenAt: raw.takenAt,
@@ -164,24 +171,39 @@ export class ListenerCensus {
     for (const group of wanted) this.listenerFrames.set(group.id, frames.get(group.listenerIndex!) ?? null);
   }
 
-  private async nameEmitters(groups: ResolvedListenerGroup[]): Promise<void> {
+  /** The few groups that look like leaks get their emitter named and their listeners' closures checked for closed connections. */
+  private async inspectCandidates(groups: ResolvedListenerGroup[]): Promise<void> {
     const candidates = groups
-      .filter((group) => group.emitter !== 'process' && (group.maxPerEmitter >= NAME_FROM_PER_EMITTER || group.ownerGoneCount > 0))
+      .filter((group) => group.maxPerEmitter >= NAME_FROM_PER_EMITTER || group.ownerGoneCount > 0)
       .sort((a, b) => b.maxPerEmitter - a.maxPerEmitter)
       .slice(0, MAX_NAMED);
     try {
-      for (const group of candidates) {
-        let name = this.names.get(group.id);
-        if (name === undefined) {
-          name = (await this.nameFromSource(group)) ?? (await this.nameFromScopes(group).catch(() => undefined)) ?? null;
-          // A name from a closure needs the objects of this snapshot: try again next time if it failed.
-          if (name !== null || group.resolvedStack.length > 0) this.names.set(group.id, name);
-        }
-        if (name) group.emitterName = name;
-      }
+      for (const group of candidates) if (group.emitter !== 'process') await this.nameEmitter(group);
     } finally {
       await this.agent.releaseSnapshotObjects();
     }
+    // Piles on one emitter whose registrations told no owner: ask the listeners' closures (as for timers).
+    const piles = candidates.filter((group) => group.maxPerEmitter >= NAME_FROM_PER_EMITTER && group.listenerSampleIndexes?.length);
+    if (piles.length === 0) return;
+    const { bySite } = await scanClosures(
+      this.session,
+      this.agent.callbacksExpression,
+      piles.map((group) => ({ id: group.id, count: group.maxPerEmitter, ownerKnownCount: group.ownerKnownCount, callbackSamples: group.listenerSampleIndexes })),
+    );
+    for (const group of piles) {
+      const closures = bySite.get(group.id);
+      if (closures && closures.closed + closures.open > 0) group.closures = closures;
+    }
+  }
+
+  private async nameEmitter(group: ResolvedListenerGroup): Promise<void> {
+    let name = this.names.get(group.id);
+    if (name === undefined) {
+      name = (await this.nameFromSource(group)) ?? (await this.nameFromScopes(group).catch(() => undefined)) ?? null;
+      // A name from a closure needs the objects of this snapshot: try again next time if it failed.
+      if (name !== null || group.resolvedStack.length > 0) this.names.set(group.id, name);
+    }
+    if (name) group.emitterName = name;
   }
 
   /** Option 1: the receiver of the registering call, from the original source text. */

@@ -16,6 +16,22 @@ export class ScriptUrls {
     return new Map(wanted.filter((id) => this.urls.has(id)).map((id) => [id, this.urls.get(id)!]));
   }
 
+  /**
+   * A script's text as V8 runs it (the positions of a heap snapshot are in it), or undefined
+   * when the target does not give it; the Debugger domain is on only for the request.
+   */
+  async source(scriptId: string): Promise<string | undefined> {
+    try {
+      await this.session.send('Debugger.enable', {});
+      const { scriptSource } = await this.session.send('Debugger.getScriptSource', { scriptId });
+      return scriptSource;
+    } catch {
+      return undefined;
+    } finally {
+      await this.session.send('Debugger.disable', {}).catch(() => undefined);
+    }
+  }
+
   private async refresh(): Promise<void> {
     const subscription = this.session.on('Debugger.scriptParsed', ({ scriptId, url }) => {
       if (url) this.urls.set(scriptId, url);

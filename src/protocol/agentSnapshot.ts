@@ -157,6 +157,12 @@ export interface AgentListenerGroup {
   listenerIndex?: number;
   /** Index, in the snapshot's objects, of the emitter holding the most listeners of this group. */
   emitterIndex?: number;
+  /**
+   * Indexes, in the snapshot's objects, of a few listeners of the group picked at random (only
+   * for groups with several on one emitter): the engine reads their closures for the connection
+   * they hold (owner gone when it closed).
+   */
+  listenerSampleIndexes?: number[];
   /** Listener name or source excerpt. */
   listenerHint?: string;
   count: number;

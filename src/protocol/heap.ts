@@ -370,6 +370,11 @@ export interface PromiseHeapAnalysis {
   stuckCount: number;
   /** Of `stuckCount`, the roots (one leak each chain: the innermost stuck promise of it). */
   rootCount?: number;
+  /**
+   * Promises that cannot settle either but are held only from Node's own built-in modules (a
+   * sentinel such as Node 26's webstreams `kPendingPromise`): not the program's, not in `stuck`.
+   */
+  nodeOwnStuckCount?: number;
   /** Most root promises first. */
   stuck: StuckPromiseGroup[];
   /** Pending, not provably stuck, owner gone (see `OrphanedPromiseGroup`); most first. */

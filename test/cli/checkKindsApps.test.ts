@@ -19,9 +19,10 @@ async function socketio(t: TestContext, leaks: string): Promise<FixtureServer> {
   return startFixture(t, 'socketio-app', ['--leaks', leaks], ['--inspect=127.0.0.1:0']);
 }
 
-test('socket.io app: check --heap fails on the lobby listener leak at its registering line, on lobbyBus', async (t) => {
+// Without --heap: the live census alone (owners gone from the listeners' closures) must catch it.
+test('socket.io app: check fails on the lobby listener leak at its line, on lobbyBus, without --heap', async (t) => {
   const server = await socketio(t, 'listener');
-  const result = await checkJson(server.inspectorUrl!, ['--heap', '--settle', '1'], socketioBots(server, 'l'));
+  const result = await checkJson(server.inspectorUrl!, ['--settle', '1'], socketioBots(server, 'l'));
   assert.equal(result.code, 1, describe(result));
   const top = result.failing.find((suspect) => suspect.kind === 'listener');
   assert.ok(top, describe(result));
@@ -35,7 +36,7 @@ test('socket.io app: check --heap fails on the players Map, named by its holder'
   assert.equal(result.code, 1, describe(result));
   const top = result.failing.find((suspect) => suspect.kind === 'holder');
   assert.ok(top, describe(result));
-  assert.match(at(top), /^test\/fixtures\/socketio-app\/src\/[\w-]+\.ts:\d+$/, describe(result));
+  assert.equal(at(top), 'test/fixtures/socketio-app/src/players.ts:15', describe(result));
   assert.match(top.holder ?? '', /players/);
 });
 
@@ -49,10 +50,10 @@ test('socket.io app: check --heap fails on reactions piling on shuttingDown', as
   assert.match(top.holder ?? '', /shuttingDown/);
 });
 
-// Intermittent false alarm of the heap holder analysis (not of check), seen in 1 of 3 runs:
-// `+7 entries in httpServer["<symbol ServerResponse>"]… (Array)` (Node's own http internals
-// reached through the app's `httpServer`) scored 67. Kept running, as todo until that filter lands.
-test('socket.io app: check --heap passes on the clean mode', { todo: 'holder analysis reports Node http internals under httpServer' }, async (t) => {
+// Node's own state is not the program's holder: in 1 of 3 runs, the HTTP parsers Node pools after
+// closed connections (`httpServer[kServerResponse] → … parsers → FreeList .list`, reached through
+// the app's `httpServer`) were once flagged at 67.
+test('socket.io app: check --heap passes on the clean mode', async (t) => {
   const server = await socketio(t, 'none');
   const result = await checkJson(server.inspectorUrl!, ['--heap', '--settle', '2'], socketioBots(server, 'n'));
   assert.equal(result.code, 0, describe(result));

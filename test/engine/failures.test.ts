@@ -53,7 +53,8 @@ const posixOnly = process.platform === 'win32' ? 'stops the target with SIGSTOP'
 test('the target killed while a snapshot is in flight: a clear rejection naming it, no hang', { ...LIMITS, skip: posixOnly }, async (t) => {
   const unhandled = watchUnhandledRejections(t);
   const target = await startScript(t, writeScript(t, 'many.js', MANY_TIMERS));
-  const session = await inspect(t, target.webSocketDebuggerUrl);
+  // No listener scan: the agent's own snapshot call must be the request in flight, not the scan before it.
+  const session = await inspect(t, target.webSocketDebuggerUrl, { listeners: { scan: 'off' } });
   await evaluate(session.connection, 'create(20000)');
   // Stopped, the target cannot answer: the snapshot request is surely in flight when it dies.
   target.child.kill('SIGSTOP');

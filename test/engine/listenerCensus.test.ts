@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import type { InspectorSession } from '../../src/engine/inspectorSession';
 import type { Suspect } from '../../src/protocol/report';
 import { ensureNode24 } from '../vscode-e2e/install';
+import { runFixtureClient, settleFixture, startFixture } from '../fixtures/fixtureServers';
 import { NODE_CACHE_DIR } from '../helpers/nodeVersions';
 import { evaluate, inspect, LIMITS, lineOf, rawConnection, startScript, writeScript } from './targets';
 
@@ -190,4 +192,39 @@ test('Node 24 target: listeners from before and after the attach', { timeout: 24
   assert.equal(join.count, 40, describe(suspects));
   assert.equal(join.growth, 20);
   assert.equal(join.holder, `bus (listeners.js:${lineOf(file, '// BUS')})`);
+});
+
+/**
+ * The socket.io app (test/fixtures/socketio-app): its `connection` handler runs after an `await`
+ * and a `process.nextTick`, so no registration knows its connection; the listeners' closures
+ * (each holds its socket.io `Socket`) say the owners are gone. One round of bots, all gone.
+ */
+async function socketioListeners(t: Parameters<typeof writeScript>[0], leaks: string): Promise<Suspect[]> {
+  const server = await startFixture(t, 'socketio-app', ['--leaks', leaks], ['--inspect=127.0.0.1:0']);
+  const session = await inspect(t, server.inspectorUrl!);
+  await listeners(session);
+  await runFixtureClient(t, 'socketio-app', ['--url', server.url, '--players', '12', '--drops', '3', '--moves', '3', '--tag', leaks]);
+  const stats = await settleFixture(server, (current) => current.connected === 0);
+  assert.equal(stats.lobbyListeners, leaks === 'listener' ? 12 : 0, 'the fixture kept the listeners it should');
+  return listeners(session);
+}
+
+const GAME_TS = path.resolve(__dirname, '../fixtures/socketio-app/src/game.ts');
+
+test('socket.io app: the lobby listener leak scores medium or high on its first census, at game.ts, held by lobbyBus', LIMITS, async (t) => {
+  const suspects = await socketioListeners(t, 'listener');
+  const lobby = suspects.find((suspect) => suspect.location?.path === GAME_TS && [lineOf(GAME_TS, "lobbyBus.on('chat'"), lineOf(GAME_TS, 'const onChat =')].includes(suspect.location.line));
+  assert.ok(lobby, describe(suspects));
+  assert.equal(lobby.count, 12);
+  assert.match(lobby.holder ?? '', /lobbyBus/);
+  assert.notEqual(lobby.severity, 'low', JSON.stringify(lobby.factors, null, 1));
+  assert.equal(lobby.factors.find((factor) => factor.name === 'owner-gone')?.value, 1, JSON.stringify(lobby.factors, null, 1));
+  assert.equal(suspects[0].key, lobby.key, `the leak ranks first:\n${describe(suspects)}`);
+});
+
+test('socket.io app, clean: per-socket listeners and process signals stay low', LIMITS, async (t) => {
+  const suspects = await socketioListeners(t, 'none');
+  assert.ok(suspects.some((suspect) => suspect.holder === 'process' && /'SIGTERM'/.test(suspect.title)), describe(suspects));
+  assert.equal(suspects.find((suspect) => /'chat' listeners? on lobbyBus/.test(suspect.title)), undefined, describe(suspects));
+  assert.deepEqual(suspects.filter((suspect) => suspect.severity !== 'low').map((suspect) => suspect.title), [], describe(suspects));
 });

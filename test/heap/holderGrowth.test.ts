@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +29,9 @@ const outDir = mkdtempSync(path.join(tmpdir(), 'holder-growth-'));
 after(() => rmSync(outDir, { recursive: true, force: true }));
 const SCRIPT = path.join(outDir, 'lobby.js');
 buildSync({ entryPoints: [SOURCE], outfile: SCRIPT, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline', logLevel: 'error' });
+const INFLIGHT_SOURCE = path.resolve(__dirname, '../fixtures/heap-apps/inflight.ts');
+const INFLIGHT_SCRIPT = path.join(outDir, 'inflight.js');
+buildSync({ entryPoints: [INFLIGHT_SOURCE], outfile: INFLIGHT_SCRIPT, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline', logLevel: 'error' });
 
 /** 1-based line of the first line of the fixture containing `marker`. */
 function lineOf(marker: string): number {
@@ -155,4 +159,42 @@ describe('growth by holder', () => {
     assert.equal(find(suspects, 'holder', '.subscriptions of PresenceBus').growth, PLAYERS, shown);
     assert.equal(find(suspects, 'promise-reactions', 'drained').growth, PLAYERS * MESSAGES, shown);
   });
+});
+
+/** `count` requests to `route` of the in-flight server, each resolving when answered (or failed). */
+function requests(port: number, route: '/ask' | '/hold' | '/release', count: number): Array<Promise<void>> {
+  return Array.from({ length: count }, () => new Promise<void>((resolve) => get({ host: '127.0.0.1', port, path: route, agent: false }, (res) => res.resume().on('end', resolve).on('error', () => resolve())).on('error', () => resolve())));
+}
+
+test('requests in flight: Node\'s internal state under a variable of the program is not its holder; its own Map of responses is', async (t) => {
+  const target = spawnProcess(t, process.execPath, ['--inspect=127.0.0.1:0', INFLIGHT_SCRIPT]);
+  const [, url] = await target.waitForOutput(/Debugger listening on (ws:\/\/\S+)/, 10_000);
+  const port = Number((await target.waitForOutput(/listening (\d+)/, 10_000))[1]);
+  const session = await InspectorSession.attach(url);
+  t.after(() => session.detach().catch(() => undefined));
+  // Three asks: the `upstream` Agent's two sockets park two /hold requests, its queue holds the third.
+  const asked = requests(port, '/ask', 3);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const probe = await HeapGrowthProbe.start(session);
+  t.after(() => probe.dispose());
+  // Twelve more asks queue in the Agent's internal `requests[host]` array; twelve holds go to `waiting`.
+  const pending = [...asked, ...requests(port, '/ask', PLAYERS - 8), ...requests(port, '/hold', PLAYERS - 8)];
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const report = await probe.finish();
+  const suspects = report.suspects ?? [];
+  const shown = describeSuspects(suspects);
+  // Release until every request is answered (the Agent sends the queued ones two at a time).
+  const done = Promise.all(pending);
+  for (let settled = false; !settled; ) {
+    await Promise.all(requests(port, '/release', 1));
+    settled = await Promise.race([done.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 50))]);
+  }
+
+  assert.deepEqual(suspects.filter((s) => /upstream|httpServer/.test(s.holder ?? '')).map((s) => s.title), [], shown);
+  const waiting = find(suspects, 'holder', 'waiting');
+  assert.equal(waiting.growth, PLAYERS - 8, shown);
+  assert.equal(waiting.location?.path, INFLIGHT_SOURCE, shown);
+  assert.equal(waiting.location?.line, readFileSync(INFLIGHT_SOURCE, 'utf8').split('\n').findIndex((text) => text.includes('const waiting')) + 1, shown);
+  assert.match(waiting.details.map((d) => d.value).join('\n'), /12 × ServerResponse/);
+  for (const suspect of suspects) assert.equal(suspect.location?.path, INFLIGHT_SOURCE, `not the program's: ${suspect.title}\n${shown}`);
 });

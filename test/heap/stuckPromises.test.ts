@@ -122,7 +122,8 @@ function assertCatalogue(analysis: PromiseHeapAnalysis): void {
   assert.equal(analysis.census.probed, true);
 }
 
-async function runCatalogue(t: TestContext, node?: string): Promise<void> {
+/** `nodeOwn`: Node's own never-settling promises expected (Node 26's webstreams sentinel), counted apart. */
+async function runCatalogue(t: TestContext, node?: string, nodeOwn = 0): Promise<void> {
   const target = await spawnInspected(t, `require(${JSON.stringify(FIXTURE)});`, { ready: /ready/, node });
   const session = await InspectorSession.attach(target.webSocketDebuggerUrl);
   t.after(() => session.detach());
@@ -131,6 +132,7 @@ async function runCatalogue(t: TestContext, node?: string): Promise<void> {
   assert.ok(announced !== undefined && announced > 0, 'the pause was announced before the snapshot');
   assert.equal(result.exactStateFunction, true, "Node's own promise state function was found");
   assertCatalogue(result.analysis);
+  assert.equal(result.analysis.nodeOwnStuckCount, nodeOwn, "Node's own sentinels, counted apart");
   t.diagnostic(`pending ${result.analysis.census.total}, stuck ${result.analysis.stuckCount} in ${result.analysis.stuck.length} groups; analysis ${result.analysis.timings.analysisMs} ms`);
 
   // As suspects: every group, provably stuck, 7 of a kind held by a variable or object ⇒ high or medium.
@@ -162,7 +164,7 @@ test('stuck-promise catalogue on Node 24', async (t) => {
 
 test('stuck-promise catalogue on Node 26 (V8 keeps some context slots in ContextCells, webstreams a never-settling sentinel)', async (t) => {
   const { node } = await targetNode(26, (line) => t.diagnostic(line));
-  await runCatalogue(t, node);
+  await runCatalogue(t, node, 1);
 });
 
 test("the sample server's pending leak: the census counts every ready check in flight, equal to the server's own counter", async (t) => {

@@ -23,6 +23,9 @@
  * A stuck promise pending only because it awaits (or was derived from) another stuck one is a
  * consequence, reported with its chain's innermost promise (`promiseChains.ts`).
  *
+ * Node's own never-settling promises (held only from its built-in modules' scope, like Node 26's
+ * webstreams `kPendingPromise`) are counted apart (`nodeOwnStuckCount`), never reported.
+ *
  * Pending promises that are not provably stuck but whose owner is gone (the suspended async
  * function that awaits them, or whose own promise they are, holds a closed connection) are
  * reported apart, as orphaned: they could still settle, so they are never called stuck.
@@ -31,6 +34,7 @@ import type { HeapObjectRef, HeapScriptLocation, OrphanedPromiseGroup, PendingPr
 import type { RawHeapSnapshot } from '../parser/parseSnapshot';
 import type { HeapAnalysis } from './analyzeHeapGraph';
 import { ClosedConnections } from './closedConnections';
+import { nodeOwnScopes } from './nodeOwnScope';
 import { chainRoots, type ChainLink, type SettlerIndex } from './promiseChains';
 import { RetainerIndex } from './retainers';
 
@@ -207,6 +211,8 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
     }
   }
 
+  const nodeOwn = heldByNodeOnly(graph, pending, settleable);
+
   // Sites, the census and the stuck groups.
   const retainers = new RetainerIndex(analysis);
   const sites = new SiteNamer(graph, s, reactionsEdge, ownGenerator, derivedHandler, retainers);
@@ -220,6 +226,7 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
   const owners = new OwnerEvidence(graph);
   const ownerOf = new Map<number, number>();
   let total = 0;
+  let nodeOwnCount = 0;
   for (let node = 0; node < n; node++) {
     if (!pending[node]) continue;
     total++;
@@ -242,6 +249,9 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
       ownerOf.set(node, owner);
       orphan[node] = 1;
       orphanList.push(node);
+    } else if (nodeOwn[node]) {
+      nodeOwnCount++; // Node's own never-settling promise (a sentinel): counted, not the program's leak
+      continue;
     } else {
       stuck[node] = 1;
       stuckList.push(node);
@@ -296,6 +306,7 @@ export function analyzePendingPromises(analysis: HeapAnalysis, probed: Uint8Arra
       awaitingFunctions: [...awaiting.values()].sort((a, b) => b.count - a.count),
     },
     stuckCount: stuckList.length,
+    nodeOwnStuckCount: nodeOwnCount,
     rootCount: groups.reduce((sum, group) => sum + group.count, 0),
     stuck: groups,
     orphaned,
@@ -376,6 +387,26 @@ class OwnerEvidence {
     if (found === undefined) this.closedOf.set(generator, (found = this.connections.findClosed(generator, { elements: true, budget: OWNER_SEARCH_BUDGET })));
     return found;
   }
+}
+
+/**
+ * Per node, 1 for the pending promises that cannot settle and are held only from Node's own
+ * module scope (`nodeOwnScope.ts`): every strong reference to them comes from there.
+ */
+function heldByNodeOnly(graph: HeapAnalysis['graph'], pending: Uint8Array, settleable: Uint8Array): Uint8Array {
+  const { firstEdges, edgeTypes, edgeTargets } = graph.raw;
+  const held = new Uint8Array(graph.nodeCount); // bit 1: from Node's scope, bit 2: from anything else
+  let own: Uint8Array | undefined;
+  for (let from = 0; from < graph.nodeCount; from++) {
+    for (let e = firstEdges[from]; e < firstEdges[from + 1]; e++) {
+      const target = edgeTargets[e];
+      if (!pending[target] || settleable[target] || target === from || edgeTypes[e] === graph.edge.weak) continue;
+      own ??= nodeOwnScopes(graph);
+      held[target] |= own[from] ? 1 : 2;
+    }
+  }
+  for (let node = 0; node < held.length; node++) held[node] = held[node] === 1 ? 1 : 0;
+  return held;
 }
 
 /**

@@ -146,12 +146,12 @@ export const openCliReport: Scenario<ReportState> = {
         assert.equal(parsed.format, 'leak-inspector-report');
         assert.equal(parsed.producer, 'cli');
         await runCommand(page, paletteTitle(context, 'leakInspector.openReport'));
-        // code-server's open dialog is a quick input: type the path and accept.
-        const input = quickInput(page).locator('input.input');
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        await input.fill(report);
-        await page.waitForTimeout(500);
-        await page.keyboard.press('Enter');
+        // code-server's open dialog is a quick input (told from the closing palette by its "Open Report" button): type the path and accept.
+        const accept = quickInput(page).locator('.monaco-button', { hasText: 'Open Report' });
+        await accept.waitFor({ state: 'visible', timeout: 15_000 });
+        await quickInput(page).locator('input.input').fill(report);
+        await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: path.basename(report) }).first().waitFor({ timeout: 10_000 });
+        await accept.click();
         await openLeakInspector(page);
         const targets = await expandPane(page, TARGETS);
         const rows = await eventually('the saved report in Targets', async () => {
