@@ -150,6 +150,9 @@ async function checkCompact(target: CompactTarget, node: TargetNode, setting: Co
   await evaluate(session.connection, "globalThis.late = new (require('node:async_hooks').AsyncLocalStorage)(); undefined");
   await evaluate(session.connection, "join(['p1 room-a', 'p2 room-a', 'p3 room-b', 'p4 room-b'])");
   await evaluate(session.connection, 'leave(4)'); // the two early players and p1, p2
+  // Stacks are sampled at a rate re-estimated every 100 ms window from the last one's creations:
+  // after the burst of promises above, let two quiet windows pass so the lone promise below is sampled.
+  await new Promise((resolve) => setTimeout(resolve, 300));
   await evaluate(session.connection, 'wait(); esm.later(); workerCreate()');
   const reports = await session.snapshot();
   const [main, worker] = reports;
