@@ -7,6 +7,7 @@ import type { HeapConstructorDiff, RetainerPath } from '../protocol/heap';
 import type { ScoreFactor } from '../protocol/asyncSnapshot';
 import { formatBytes } from '../presentation/bytes';
 import { severityOf } from './leakScore';
+import { factor, scoreOf } from './scoreFactors';
 
 /** This many kept objects count as full growth evidence; one or two may be a cache warming up. */
 const FULL_GROWTH_COUNT = 5;
@@ -24,14 +25,10 @@ export function scoreHeapGrowth(
   grownClasses: ReadonlySet<string>,
 ): { score: number; severity: 'low' | 'medium' | 'high'; factors: ScoreFactor[] } {
   const factors = [kept(diff), heldBy(path, diff.name, grownClasses), size(diff)];
-  const score = Math.min(100, factors.reduce((sum, factor) => sum + factor.points, 0));
+  const score = scoreOf(factors);
   return { score, severity: severityOf(score), factors };
 }
 
-function factor(name: string, weight: number, value: number, explanation: string): ScoreFactor {
-  const clamped = Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
-  return { name, weight, value: clamped, points: Math.round(weight * clamped), explanation };
-}
 
 function kept({ newCount, deletedCount, deltaCount }: HeapConstructorDiff): ScoreFactor {
   if (newCount === 0) return factor('kept', 45, 0, `none created between the snapshots (${deletedCount} freed)`);

@@ -1,6 +1,7 @@
 import type { ResourceType } from '../protocol/agentSnapshot';
 import type { ClosureEvidence, ScoreFactor, Severity } from '../protocol/asyncSnapshot';
-import { formatDuration } from './duration';
+import { formatDuration } from '../presentation/duration';
+import { trendGrowth } from './scoreFactors';
 
 /** What the leak factors look at for one site. */
 export interface SiteEvidence {
@@ -67,8 +68,6 @@ export function scoreSite(evidence: SiteEvidence, factors: readonly LeakFactor[]
 const SETTLING_MS = 60_000;
 /** Live resources this many times older than the site's ended ones count as fully suspicious. */
 const FULL_LIFETIME_EXCESS = 100;
-/** Growth needs this many intervals between snapshots before it counts fully. */
-const FULL_GROWTH_INTERVALS = 3;
 
 const age: LeakFactor = {
   name: 'age',
@@ -100,23 +99,6 @@ const MIN_PILE_UP = 5;
 /** A count against open connections is one reading, not a trend: it gives at most this share of the growth points. */
 const PILE_UP_SHARE = 0.6;
 
-/** Steady growth over the snapshots of this site. */
-function trendGrowth(trend: readonly number[]): { value: number; explanation: string } {
-  const intervals = trend.length - 1;
-  if (intervals < 1) return { value: 0, explanation: 'first snapshot of this site: no growth evidence yet' };
-  const shown = trend.join(' → ');
-  if (trend[trend.length - 1] <= trend[0]) return { value: 0, explanation: `not growing: ${shown}` };
-  let rises = 0;
-  let falls = 0;
-  for (let index = 1; index < trend.length; index++) {
-    if (trend[index] > trend[index - 1]) rises++;
-    else if (trend[index] < trend[index - 1]) falls++;
-  }
-  // Steadiness, not the last delta, tells a leak from noise: a fluctuating count rises about
-  // as often as it falls. Few intervals are weak evidence.
-  const value = ((rises - falls) / intervals) * Math.min(1, intervals / FULL_GROWTH_INTERVALS);
-  return { value, explanation: `rose in ${rises} and fell in ${falls} of ${intervals} intervals: ${shown}` };
-}
 
 /**
  * Resources that never end on their own, far more of them than open connections: a
@@ -133,7 +115,7 @@ function pileUp({ type, count, openConnections }: SiteEvidence): { value: number
 
 /** Growth across snapshots, or a pile-up far above the open connections, whichever says more. */
 function accumulation(evidence: SiteEvidence): { value: number; explanation: string } {
-  const trend = trendGrowth(evidence.trend);
+  const trend = trendGrowth(evidence.trend, 'first snapshot of this site: no growth evidence yet');
   const piled = pileUp(evidence);
   if (!piled) return trend;
   return piled.value > trend.value ? { value: piled.value, explanation: `${piled.explanation} (${trend.explanation})` } : { value: trend.value, explanation: `${trend.explanation}; ${piled.explanation}` };

@@ -8,6 +8,7 @@
 import type { ScoreFactor } from '../protocol/asyncSnapshot';
 import { formatDuration } from '../presentation/duration';
 import { severityOf, type SiteScore } from './leakScore';
+import { trendGrowth } from './scoreFactors';
 
 export interface ListenerEvidence {
   /** Live listeners of the group, on all its emitters. */
@@ -42,7 +43,6 @@ export interface ListenerFactor {
 const NORMAL_PER_EMITTER = 10;
 /** Listeners on one emitter at which concentration counts fully (log scale from 1). */
 const FULL_PER_EMITTER = 316;
-const FULL_GROWTH_INTERVALS = 3;
 /** Emitters and registrations younger than this are no evidence either way. */
 const SETTLING_MS = 60_000;
 
@@ -80,19 +80,7 @@ const growth: ListenerFactor = {
   name: 'growth',
   weight: 20,
   assess({ trend }) {
-    const intervals = trend.length - 1;
-    if (intervals < 1) return { value: 0, explanation: 'first census of this group: no growth evidence yet' };
-    const shown = trend.join(' → ');
-    if (trend[trend.length - 1] <= trend[0]) return { value: 0, explanation: `not growing: ${shown}` };
-    let rises = 0;
-    let falls = 0;
-    for (let index = 1; index < trend.length; index++) {
-      if (trend[index] > trend[index - 1]) rises++;
-      else if (trend[index] < trend[index - 1]) falls++;
-    }
-    // As for async sites: steadiness, not the last delta, tells a leak from churn.
-    const value = ((rises - falls) / intervals) * Math.min(1, intervals / FULL_GROWTH_INTERVALS);
-    return { value, explanation: `rose in ${rises} and fell in ${falls} of ${intervals} intervals: ${shown}` };
+    return trendGrowth(trend, 'first census of this group: no growth evidence yet');
   },
 };
 

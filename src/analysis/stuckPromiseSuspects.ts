@@ -16,6 +16,7 @@ import { describeConsequence } from '../heap/analysis/pendingPromises';
 import type { OrphanedPromiseGroup, PromiseConsequence, PromiseHeapAnalysis, PromiseSite, StuckPromiseGroup } from '../protocol/heap';
 import type { Suspect } from '../protocol/report';
 import { severityOf } from './leakScore';
+import { factor, scoreOf } from './scoreFactors';
 
 /** This many stuck promises at one site count as full evidence of a per-request/per-player leak. */
 const FULL_COUNT = 5;
@@ -47,31 +48,7 @@ export function toStuckPromiseSuspects(analysis: PromiseHeapAnalysis, options: S
       const previous = options.previous?.get(key);
       const growth = previous === undefined ? null : group.count - previous;
       const factors = [provablyStuck(), many(group), heldBy(group), growing(growth)];
-      const score = Math.min(100, factors.reduce((sum, factor) => sum + factor.points, 0));
-      const suspect: Suspect = {
-        kind: 'stuck-promise',
-        key,
-        title: titleOf(group),
-        location: group.site.location ?? null,
-        holder: group.holder,
-        thread: options.thread ?? 'main',
-        score,
-        severity: severityOf(score),
-        factors,
-        count: group.count,
-        growth,
-        retainedBytes: group.retainedSize,
-        paths: [],
-        details: [
-          { label: 'why', value: group.explanation },
-          { label: 'held by', value: group.holder },
-          ...consequenceDetails(group.consequences),
-          ...(group.retainerPath ? [{ label: 'path from the GC roots', value: group.retainerPath.text }] : []),
-          { label: 'heap ids', value: group.sampleIds.map((id) => `@${id}`).join(' ') },
-        ],
-        estimated: false,
-      };
-      return suspect;
+      return promiseSuspect('stuck-promise', key, titleOf(group), group, factors, growth, options, [{ label: 'why', value: group.explanation }]);
     })
     .sort((a, b) => b.score - a.score || b.count - a.count);
 }
@@ -86,34 +63,49 @@ export function toOrphanedPromiseSuspects(analysis: PromiseHeapAnalysis, options
       const previous = options.previous?.get(key);
       const growth = previous === undefined ? null : group.count - previous;
       const factors = [ownersGone(group), many(group, 15), heldBy(group, 10), growing(growth)];
-      const score = Math.min(100, factors.reduce((sum, factor) => sum + factor.points, 0));
-      const suspect: Suspect = {
-        kind: 'orphaned-promise',
-        key,
-        title: orphanedTitle(group),
-        location: group.site.location ?? null,
-        holder: group.holder,
-        thread: options.thread ?? 'main',
-        score,
-        severity: severityOf(score),
-        factors,
-        count: group.count,
-        growth,
-        retainedBytes: group.retainedSize,
-        paths: [],
-        details: [
-          { label: 'why', value: group.explanation },
-          { label: 'owner', value: group.ownerEvidence },
-          { label: 'held by', value: group.holder },
-          ...consequenceDetails(group.consequences),
-          ...(group.retainerPath ? [{ label: 'path from the GC roots', value: group.retainerPath.text }] : []),
-          { label: 'heap ids', value: group.sampleIds.map((id) => `@${id}`).join(' ') },
-        ],
-        estimated: false,
-      };
-      return suspect;
+      return promiseSuspect('orphaned-promise', key, orphanedTitle(group), group, factors, growth, options, [
+        { label: 'why', value: group.explanation },
+        { label: 'owner', value: group.ownerEvidence },
+      ]);
     })
     .sort((a, b) => b.score - a.score || b.count - a.count);
+}
+
+/** One suspect from a group of promises (stuck or orphaned): the fields both kinds share. */
+function promiseSuspect(
+  kind: 'stuck-promise' | 'orphaned-promise',
+  key: string,
+  title: string,
+  group: StuckPromiseGroup | OrphanedPromiseGroup,
+  factors: ScoreFactor[],
+  growth: number | null,
+  options: StuckPromiseSuspectOptions,
+  why: Array<{ label: string; value: string }>,
+): Suspect {
+  const score = scoreOf(factors);
+  return {
+    kind,
+    key,
+    title,
+    location: group.site.location ?? null,
+    holder: group.holder,
+    thread: options.thread ?? 'main',
+    score,
+    severity: severityOf(score),
+    factors,
+    count: group.count,
+    growth,
+    retainedBytes: group.retainedSize,
+    paths: [],
+    details: [
+      ...why,
+      { label: 'held by', value: group.holder },
+      ...consequenceDetails(group.consequences),
+      ...(group.retainerPath ? [{ label: 'path from the GC roots', value: group.retainerPath.text }] : []),
+      { label: 'heap ids', value: group.sampleIds.map((id) => `@${id}`).join(' ') },
+    ],
+    estimated: false,
+  };
 }
 
 function consequenceDetails(consequences: PromiseConsequence[] | undefined): Array<{ label: string; value: string }> {
@@ -153,10 +145,6 @@ function titleOf({ site, count }: StuckPromiseGroup): string {
   }
 }
 
-function factor(name: string, weight: number, value: number, explanation: string): ScoreFactor {
-  const clamped = Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
-  return { name, weight, value: clamped, points: Math.round(weight * clamped), explanation };
-}
 
 function provablyStuck(): ScoreFactor {
   return factor('provably-stuck', 50, 1, 'no resolve/reject function or native operation that could settle them is reachable from live code (heap snapshot)');

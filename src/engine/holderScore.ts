@@ -9,6 +9,7 @@
 import { severityOf } from '../analysis/leakScore';
 import type { ScoreFactor, Severity } from '../protocol/asyncSnapshot';
 import { formatBytes } from '../presentation/bytes';
+import { factor, scoreOf } from '../analysis/scoreFactors';
 
 /** Added this many counts as full evidence (log scale); one per player of a small scenario. */
 const FULL_ADDED = 16;
@@ -45,7 +46,7 @@ export function scoreHolderGrowth(evidence: GrowthEvidence): { score: number; se
     factor('holder', 20, LIFETIME_VALUE[lifetime], LIFETIME_TEXT[lifetime](holderName)),
     factor('owner-gone', 10, newCount === 0 ? 0 : ownerGone / newCount, ownerGone > 0 ? `${ownerGone} of the new ${noun} keep a connection that has closed` : 'no closed connection found in what they keep'),
   ];
-  const score = Math.min(100, factors.reduce((sum, f) => sum + f.points, 0));
+  const score = scoreOf(factors);
   return { score, severity: severityOf(score), factors };
 }
 
@@ -57,7 +58,3 @@ const LIFETIME_TEXT: Record<HolderLifetime, (name: string) => string> = {
   unknown: (name) => `held by ${name}`,
 };
 
-function factor(name: string, weight: number, value: number, explanation: string): ScoreFactor {
-  const clamped = Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
-  return { name, weight, value: clamped, points: Math.round(weight * clamped), explanation };
-}

@@ -1,6 +1,6 @@
 /** Tree nodes for a leak site: the site (count, trend, age, score, context), its evidence and its creation stack. */
 import * as vscode from 'vscode';
-import type { Severity, SiteReport, StackFrame } from '../../protocol/asyncSnapshot';
+import type { ScoreFactor, Severity, SiteReport, StackFrame } from '../../protocol/asyncSnapshot';
 import { baseName, contextSummary, formatDuration, hoverMarkdown, siteLabel, trendArrow, typeName } from '../../presentation';
 import { branch, leaf, type Node } from './nodeTree';
 
@@ -25,17 +25,7 @@ export function siteNode(id: string, site: SiteReport, threadLabel: string, pref
     `score ${site.score}`,
     contextSummary(site),
   ].filter(Boolean);
-  const children: Node[] = [];
-  const reasons = site.factors.filter((factor) => factor.points > 0).sort((a, b) => b.points - a.points);
-  if (reasons.length > 0) {
-    children.push(
-      branch(
-        `${id}/why`,
-        'Why',
-        reasons.map((factor) => leaf(`${id}/why/${factor.name}`, `${factor.name} ${factor.points}/${factor.weight}`, { description: factor.explanation, tooltip: factor.explanation })),
-      ),
-    );
-  }
+  const children: Node[] = whyBranch(id, site.factors);
   site.stack.forEach((frame, index) => children.push(frameNode(`${id}/frame/${index}`, frame)));
   const tooltip = new vscode.MarkdownString(hoverMarkdown([{ site, threadLabel }]));
   const node = branch(id, `${prefix}${siteLabel(site)}`, children, {
@@ -56,4 +46,17 @@ export function frameNode(id: string, frame: StackFrame): Node {
     iconPath: new vscode.ThemeIcon('debug-stackframe'),
     command: { command: OPEN_SOURCE_COMMAND, title: 'Open Source', arguments: [frame.path, frame.line, frame.column] },
   });
+}
+
+/** "Why" and the score's factors that gave points, largest first; nothing when none did. */
+export function whyBranch(id: string, factors: readonly ScoreFactor[]): Node[] {
+  const reasons = factors.filter((factor) => factor.points > 0).sort((a, b) => b.points - a.points);
+  if (reasons.length === 0) return [];
+  return [
+    branch(
+      `${id}/why`,
+      'Why',
+      reasons.map((factor) => leaf(`${id}/why/${factor.name}`, `${factor.name} ${factor.points}/${factor.weight}`, { description: factor.explanation, tooltip: factor.explanation })),
+    ),
+  ];
 }

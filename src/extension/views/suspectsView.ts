@@ -11,7 +11,7 @@ import type { LeakInspectorState, Suspect } from '../../protocol/lsp';
 import type { SuspectKind } from '../../protocol/report';
 import { SUSPECT_KIND_NAMES, suspectHoverMarkdown, suspectLabel } from '../../presentation';
 import { branch, leaf, type Node } from './nodeTree';
-import { frameNode, OPEN_SOURCE_COMMAND } from './siteNodes';
+import { frameNode, OPEN_SOURCE_COMMAND, whyBranch } from './siteNodes';
 
 export const SUSPECT_SCOPE = 'suspect';
 
@@ -49,17 +49,7 @@ function suspectNode(entry: Suspect, rank: number): Node {
     suspect.location ? suspectLabel(suspect) : '(no source line)',
     entry.threadId !== 0 ? threadLabel : '',
   ].filter(Boolean);
-  const children: Node[] = [];
-  const reasons = suspect.factors.filter((factor) => factor.points > 0).sort((a, b) => b.points - a.points);
-  if (reasons.length > 0) {
-    children.push(
-      branch(
-        `${id}/why`,
-        'Why',
-        reasons.map((factor) => leaf(`${id}/why/${factor.name}`, `${factor.name} ${factor.points}/${factor.weight}`, { description: factor.explanation, tooltip: factor.explanation })),
-      ),
-    );
-  }
+  const children: Node[] = whyBranch(id, suspect.factors);
   if (suspect.holder) children.push(leaf(`${id}/holder`, 'held by', { description: suspect.holder, tooltip: suspect.holder }));
   suspect.details.forEach(({ label, value }, index) => children.push(leaf(`${id}/detail/${index}`, label, { description: value, tooltip: value })));
   if (suspect.paths.length === 1) {
