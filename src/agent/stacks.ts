@@ -37,9 +37,11 @@ export class StackSampler {
   /** Called once per housekeeping window. */
   refill(): void {
     const budget = (this.budgetPerSecond * this.windowMs) / 1000;
-    // Smooth over windows so one burst does not swing the rate.
     const target = this.createdThisWindow > budget ? budget / this.createdThisWindow : 1;
-    this.probability = Math.min(1, Math.max(1e-4, (this.probability + target) / 2));
+    // Down smoothly, so one burst does not swing the rate; back up at once, so after a burst the
+    // next quiet creations all get their stack (halving the gap never reached 1 for seconds). A
+    // burst right after is still bounded by the hard cap in `capture`.
+    this.probability = target >= this.probability ? target : Math.max(1e-4, (this.probability + target) / 2);
     this.createdThisWindow = this.takenThisWindow = 0;
   }
 

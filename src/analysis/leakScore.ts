@@ -172,10 +172,23 @@ function ownerGoneShare({ ownerGoneCount, ownerKnownCount, count, closures, type
   return { value: 0, explanation: 'owner unknown (created outside any connection or player context)' };
 }
 
+/** Snapshots of a flat count after which gone owners read as a pool or cache, not a pile-up. */
+const FLAT_OBSERVATIONS = 4;
+/** Growth evidence (0..1) below which a count is "about flat": a stray rise, not a trend. */
+const STEADY_GROWTH = 0.5;
+
 const ownerGone: LeakFactor = {
   name: 'owner-gone',
   weight: 30,
-  assess: ownerGoneShare,
+  assess(evidence) {
+    const share = ownerGoneShare(evidence);
+    // A store pool's sockets outlive the player whose request opened them, by design: gone
+    // owners with a count that stays flat over several snapshots is a pool or a cache, and
+    // counts half. A leak keeps piling up; on a first snapshot nothing is known yet, so no discount.
+    const { trend } = evidence;
+    if (share.value === 0 || trend.length < FLAT_OBSERVATIONS || trendGrowth(trend, '').value >= STEADY_GROWTH) return share;
+    return { value: share.value / 2, explanation: `${share.explanation}, but the count stays about flat over ${trend.length} snapshots (${trend.join(' → ')}): a pool or cache outliving its users rather than a pile-up` };
+  },
 };
 
 /** How often each type is the leak in practice; long-lived by design scores low. */
@@ -218,8 +231,10 @@ const corroboration: LeakFactor = {
   assess(evidence) {
     const gone = ownerGoneShare(evidence).value;
     const live = unended(evidence).value;
-    const accumulating = accumulation(evidence).value > 0;
-    const value = accumulating ? Math.min(gone, live) : 0;
+    // Scaled by how clear the accumulation is: a few stray rises are not a pile-up.
+    const accumulated = clamp01(2 * accumulation(evidence).value);
+    const accumulating = accumulated > 0;
+    const value = Math.min(gone, live, accumulated);
     const signs = `owner gone ${formatPercent(clamp01(gone))}, ${accumulating ? 'accumulating' : 'not accumulating'}, never ending ${formatPercent(clamp01(live))}`;
     return { value, explanation: value > 0 ? `independent signs agree: ${signs}` : `signs do not all agree: ${signs}` };
   },

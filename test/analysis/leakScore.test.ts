@@ -113,6 +113,17 @@ test('owner-gone: the share of known owners that are gone', () => {
   assert.equal(factor({ count: 10, ownerKnownCount: 8, ownerGoneCount: 8 }, 'owner-gone').points, 30);
 });
 
+test('owner-gone: gone owners with a count flat over several snapshots read as a pool, at half; a first snapshot or a rising count gets no discount', () => {
+  const pool = { type: 'TCPSocket' as const, count: 8, ownerKnownCount: 8, ownerGoneCount: 8, recentCreated: 2, recentEnded: 0 };
+  const flat = factor({ ...pool, trend: [8, 8, 7, 8, 8] }, 'owner-gone');
+  assert.equal(flat.points, 15);
+  assert.match(flat.explanation, /about flat over 5 snapshots .*pool or cache/);
+  assert.equal(factor({ ...pool, trend: [8] }, 'owner-gone').points, 30, 'first snapshot: nothing known about the trend yet');
+  assert.equal(factor({ ...pool, trend: [8, 9, 11, 14] }, 'owner-gone').points, 30, 'rising: a pile-up');
+  // A clean server's store pool (8 sockets, every creating player gone, a stray rise) stays low.
+  assert.equal(scoreSite({ ...quiet, ...pool, trend: [7, 8, 8, 8, 8, 8] }).severity, 'low');
+});
+
 test('type: intervals and pending promises are the classic leaks, a listening server is not', () => {
   const prior = (type: SiteEvidence['type']) => factor({ type }, 'type').value;
   assert.equal(prior('Interval'), 1);
