@@ -61,6 +61,9 @@ export class WatchedTarget {
     const session = this.session;
     try {
       const readings = await this.read(session);
+      // The target went down while we read (its last steps skip closed threads): its gauges
+      // were dropped then, and publishing now would bring stale readings back.
+      if (this.session !== session) return;
       this.publish(readings);
     } catch (error) {
       if (session.connection.isClosed) return this.markDown(session, 'its connection closed');

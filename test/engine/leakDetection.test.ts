@@ -118,7 +118,8 @@ describe('leak detection on the sample server', { concurrency: false }, () => {
     const chain = new Map([
       ['player-session.ts', linesOf('player-session.ts', 'return new Promise<void>')],
       ['battle.ts', linesOf('battle.ts', 'await Promise.all(')],
-      ['game-server.ts', linesOf('game-server.ts', 'await battle.run()')],
+      // The outermost link: the promise of the async startMatch itself, located at its function.
+      ['game-server.ts', [...linesOf('game-server.ts', 'await battle.run()'), ...linesOf('game-server.ts', 'private async startMatch(')]],
     ]);
     const file = path.relative(SOURCES, top.location.path);
     assert.ok(chain.get(file)?.includes(top.location.line), `expected the ready-check chain first, got ${file}:${top.location.line}\n${describeSites(sampleSites(report))}`);

@@ -1,19 +1,12 @@
 /** Numbers and locations as the tooltip, status line and SVG export show them. */
 import type { FlameGraphData } from '../../src/protocol/flameGraph';
+import { formatBytes } from '../../src/presentation/bytes';
 import type { Frame } from './layout';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export function formatValue(value: number, unit: FlameGraphData['unit']): string {
-  if (unit === 'count') return integer.format(value);
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let scaled = value;
-  let step = 0;
-  while (Math.abs(scaled) >= 1024 && step < units.length - 1) {
-    scaled /= 1024;
-    step++;
-  }
-  return `${step === 0 ? scaled : scaled.toFixed(1)} ${units[step]}`;
+  return unit === 'count' ? integer.format(value) : formatBytes(value);
 }
 
 export function formatShare(value: number, whole: number): string {
