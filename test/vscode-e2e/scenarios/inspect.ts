@@ -217,6 +217,9 @@ export const inspect: Scenario<State> = {
       name: 'the Problems view lists the leak diagnostic at the heartbeat line',
       async run({ page, context, line }) {
         await page.keyboard.press('Control+Shift+M');
+        // Every leak of the sample is a problem now (listeners, holders…), each with its related
+        // stack expanded: the list is virtualised, so show only the heartbeat's file, as a user would.
+        await page.getByPlaceholder(/^Filter \(e\.g\./).first().fill('player-session');
         const rows = page.locator('.markers-panel .monaco-list-row');
         await eventually('the heartbeat diagnostic in Problems', async () => {
           const texts = await rows.allInnerTexts();
