@@ -34,9 +34,15 @@ export type FrontEnd = 'snapshot' | 'check' | 'demo' | 'watch' | 'vscode';
  * servers for hours and must not pause them unasked: off unless `--scan-listeners`, and it says so.
  * Either way the automatic scan is skipped (with a notice) above `maxAutoPauseMs`.
  */
+/** The longest estimated pause of the listener scan that VS Code's attach runs without being asked. */
+const VSCODE_MAX_AUTO_SCAN_MS = 500;
+
 export function listenerScanOptions(frontEnd: FrontEnd, options: { scanListeners?: boolean; onNotice?: (message: string) => void; maxAutoPauseMs?: number } = {}): ListenerCensusOptions {
   const on = options.scanListeners ?? frontEnd !== 'watch';
-  return { scan: on ? 'once' : 'off', onNotice: options.onNotice, ...(options.maxAutoPauseMs !== undefined && { maxAutoPauseMs: options.maxAutoPauseMs }) };
+  // An editor attach is interactive and may hit a busy production server: only a short scan runs
+  // by itself there (≈ 6 MB of heap); a longer one is skipped with a notice.
+  const maxAutoPauseMs = options.maxAutoPauseMs ?? (frontEnd === 'vscode' ? VSCODE_MAX_AUTO_SCAN_MS : undefined);
+  return { scan: on ? 'once' : 'off', onNotice: options.onNotice, ...(maxAutoPauseMs !== undefined && { maxAutoPauseMs }) };
 }
 
 /** The line printed once when the scan is off, so nobody mistakes "no old listeners" for "none". */
