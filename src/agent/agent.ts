@@ -94,7 +94,7 @@ export class Agent {
     const totals: Partial<Record<ResourceType, number>> = {};
     // Per type: callback code → the stack site of a sampled resource with that callback.
     const siteOfCallback = new Map<ResourceType, Map<string, string>>();
-    const unattributed: Array<{ type: ResourceType; record: ResourceRecord; callback: unknown; code: string }> = [];
+    const unattributed: Array<{ type: ResourceType; record: ResourceRecord; callback: unknown; code: string; resource: object }> = [];
 
     const loopNow = this.loopNow();
     // Runs for every live resource: no string building here, only cached lookups.
@@ -106,13 +106,13 @@ export class Agent {
       let sites = siteOfCallback.get(type);
       if (!sites) siteOfCallback.set(type, (sites = new Map()));
       if (key) {
-        builder.add(key, type, record, callback, false);
+        builder.add(key, type, record, callback, false, resource);
         sites.set(code, key);
         return;
       }
       const sampledSite = sites.get(code);
-      if (sampledSite) builder.add(sampledSite, type, record, callback, false);
-      else unattributed.push({ type, record, callback, code });
+      if (sampledSite) builder.add(sampledSite, type, record, callback, false, resource);
+      else unattributed.push({ type, record, callback, code, resource });
     };
     this.timers.forEachLive((timer, type) => visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout));
     for (const { handle, type, server } of liveHandles) visit(handle, type, this.handles.representativeCallback(handle, server));
@@ -123,8 +123,8 @@ export class Agent {
     }
     if (promises > 0) totals.Promise = Math.round(promises);
     // Resources without a stack join the stack site of their callback's code when one is known.
-    for (const { type, record, callback, code } of unattributed) {
-      builder.add(siteOfCallback.get(type)?.get(code) ?? `${type}|${code}`, type, record, callback, record.preexisting === true);
+    for (const { type, record, callback, code, resource } of unattributed) {
+      builder.add(siteOfCallback.get(type)?.get(code) ?? `${type}|${code}`, type, record, callback, record.preexisting === true, resource);
     }
 
     const objects: unknown[] = [];

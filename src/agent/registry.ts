@@ -17,6 +17,10 @@ export interface ResourceRecord {
   delayMs: number | undefined;
   /** Existed before the agent was installed: `createdAt` is then the install time. */
   preexisting?: boolean;
+  /** Sockets: bytes written when a snapshot first saw the owner gone (see `SiteBuilder.add`). */
+  writtenWhenOwnerGone?: number;
+  /** Sockets: written to after their owner left, so shared (a pool, a client): owner-gone does not apply. */
+  sharedAfterOwner?: boolean;
 }
 
 /** A record for a creation the agent saw, with its stack (sampled) and owner. */

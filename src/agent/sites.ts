@@ -10,6 +10,8 @@ const CALLBACK_SAMPLES = 5;
 const SAMPLED_SITES = 20;
 /** Timers carry the program's own callbacks; a handle's stands for its server (the same for all). */
 const CLOSURE_SAMPLED_TYPES: ReadonlySet<ResourceType> = new Set(['Interval', 'Timeout']);
+/** Handles whose `bytesWritten` tells whether live code still uses them. */
+const WRITABLE_TYPES: ReadonlySet<ResourceType> = new Set(['TCPSocket', 'PipeSocket']);
 
 interface SiteAccumulator {
   id: string;
@@ -24,6 +26,7 @@ interface SiteAccumulator {
   contextCounts: Array<Map<string, number>>;
   ownerGone: number;
   ownerKnown: number;
+  ownerShared: number;
   /** A uniform random sample (reservoir) of the callbacks seen, and how many were seen. */
   samples: unknown[];
   callbacksSeen: number;
@@ -46,7 +49,7 @@ export class SiteBuilder {
     return this.sites.has(key);
   }
 
-  add(key: string, type: ResourceType, record: ResourceRecord, callback: unknown, preexisting: boolean): void {
+  add(key: string, type: ResourceType, record: ResourceRecord, callback: unknown, preexisting: boolean, resource?: object): void {
     let site = this.sites.get(key);
     if (!site) {
       let id = this.siteIds.get(key);
@@ -64,6 +67,7 @@ export class SiteBuilder {
         contextCounts: this.contextKeys.map(() => new Map()),
         ownerGone: 0,
         ownerKnown: 0,
+        ownerShared: 0,
         samples: [],
         callbacksSeen: 0,
       };
@@ -74,7 +78,11 @@ export class SiteBuilder {
     site.createdAt.push(record.createdAt);
     if (typeof callback === 'function' && CLOSURE_SAMPLED_TYPES.has(type)) sampleCallback(site, callback);
     if (record.owner.context) this.countContext(site, record.owner.context);
-    const gone = record.owner.owner || record.owner.context ? this.ownership.isGone(record.owner, this.liveOwnerHandles) : undefined;
+    let gone = record.owner.owner || record.owner.context ? this.ownership.isGone(record.owner, this.liveOwnerHandles) : undefined;
+    if (gone && WRITABLE_TYPES.has(type) && resource && isSharedAfterOwner(record, resource)) {
+      gone = false;
+      site.ownerShared++;
+    }
     if (gone !== undefined) {
       site.ownerKnown++;
       if (gone) site.ownerGone++;
@@ -123,6 +131,7 @@ export class SiteBuilder {
         ownerGoneCount: site.ownerGone,
         ownerKnownCount: site.ownerKnown,
       });
+      if (site.ownerShared > 0) result[result.length - 1].ownerSharedCount = site.ownerShared;
     }
     return result;
   }
@@ -193,6 +202,31 @@ function callbackHint(callback: unknown): string | undefined {
 }
 
 /** Groups callbacks created by the same code: name plus a prefix of their source text. */
+/**
+ * A socket opened while serving a player who has left is that player's leak only if nobody uses
+ * it any more: one written to after its owner left serves others (a store pool's connection, a
+ * shared client), by design. The first snapshot that sees the owner gone notes `bytesWritten`;
+ * any later write marks the socket shared for good. Reads do not count: a forgotten
+ * subscription keeps receiving.
+ */
+function isSharedAfterOwner(record: ResourceRecord, resource: object): boolean {
+  if (record.sharedAfterOwner) return true;
+  let written: unknown;
+  try {
+    written = (resource as { bytesWritten?: unknown }).bytesWritten;
+  } catch {
+    return false;
+  }
+  if (typeof written !== 'number') return false;
+  if (record.writtenWhenOwnerGone === undefined) {
+    record.writtenWhenOwnerGone = written;
+    return false;
+  }
+  if (written <= record.writtenWhenOwnerGone) return false;
+  record.sharedAfterOwner = true;
+  return true;
+}
+
 export function callbackKey(callback: unknown, cache: WeakMap<object, string>): string {
   if (typeof callback !== 'function') return 'none';
   let key = cache.get(callback);

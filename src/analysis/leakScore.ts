@@ -17,6 +17,8 @@ export interface SiteEvidence {
   meanEndedLifetimeMs?: number;
   ownerGoneCount: number;
   ownerKnownCount: number;
+  /** Sockets of `ownerKnownCount` whose owner left but that others wrote to since: shared, not gone. */
+  ownerSharedCount?: number;
   /** Counts in recent snapshots, oldest → newest, ending with the current one. */
   trend: readonly number[];
   /**
@@ -27,6 +29,8 @@ export interface SiteEvidence {
   awaitsPromiseAt?: string;
   /** Pending promises only: no frame of the program's own code created it (promise machinery). */
   noUserFrame?: boolean;
+  /** Timeouts: their delay (the site's first); a short one pending within it is on schedule. */
+  delayMs?: number;
   /** Connections the target's servers have open now (players, clients); unknown from older agents. */
   openConnections?: number;
   /** What the closures of sampled callbacks hold (timers with no recorded owner). */
@@ -134,7 +138,12 @@ const STILL_LIVE: Partial<Record<ResourceType, string>> = {
 };
 
 /** The share of recent creations still live; without any, whether the kind ends on its own. */
-function unended({ type, recentCreated, recentEnded }: SiteEvidence): { value: number; explanation: string } {
+function unended({ type, recentCreated, recentEnded, delayMs, oldestAgeMs }: SiteEvidence): { value: number; explanation: string } {
+  // A short timeout not due yet is pending as scheduled, however few of its site ended lately
+  // (a query timeout caught between request and reply). A long one holds its closure for long.
+  if (type === 'Timeout' && delayMs !== undefined && delayMs < SETTLING_MS && oldestAgeMs < delayMs) {
+    return { value: 0, explanation: `all younger than their ${formatDuration(delayMs)} delay: pending as scheduled` };
+  }
   if (recentCreated === 0) {
     if (NEVER_ENDS_ON_ITS_OWN.has(type)) return { value: 1, explanation: `none created in the agent's recent window, but ${nounOf(type, 2)} repeat until cleared: they never end on their own` };
     return { value: 0, explanation: "none created in the agent's recent window" };
@@ -155,11 +164,12 @@ const neverEnds: LeakFactor = {
  * resources it has no owner for (created before the attach), read from the closures of a sample
  * of their callbacks. A sampled callback whose closure holds no connection counts as not gone.
  */
-function ownerGoneShare({ ownerGoneCount, ownerKnownCount, count, closures, type }: SiteEvidence): { value: number; explanation: string } {
+function ownerGoneShare({ ownerGoneCount, ownerKnownCount, ownerSharedCount, count, closures, type }: SiteEvidence): { value: number; explanation: string } {
   if (ownerKnownCount > 0) {
+    const shared = ownerSharedCount ? `; ${ownerSharedCount} outlived their owner but were written to since: shared (a pool or client), not gone` : '';
     return {
       value: ownerGoneCount / ownerKnownCount,
-      explanation: `${ownerGoneCount} of ${ownerKnownCount} with a known owner (of ${count}) belong to a closed connection or a disconnected player/room`,
+      explanation: `${ownerGoneCount} of ${ownerKnownCount} with a known owner (of ${count}) belong to a closed connection or a disconnected player/room${shared}`,
     };
   }
   if (closures && closures.closed + closures.open > 0) {

@@ -72,6 +72,8 @@ function analyzeSite(
       meanEndedLifetimeMs: site.meanEndedLifetimeMs,
       ownerGoneCount: site.ownerGoneCount,
       ownerKnownCount: site.ownerKnownCount,
+      ownerSharedCount: site.ownerSharedCount,
+      delayMs: site.delayMs,
       trend: growth.trend,
       awaitsPromiseAt,
       noUserFrame: site.type === 'Promise' && !site.resolvedStack.some(isUserFrame),

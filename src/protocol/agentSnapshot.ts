@@ -108,6 +108,11 @@ export interface AgentSite {
   ownerGoneCount: number;
   /** Live resources whose owner is known at all (the denominator for `ownerGoneCount`). */
   ownerKnownCount: number;
+  /**
+   * Sockets whose owner left but that were written to since: shared (a pool, a client), counted
+   * in `ownerKnownCount` and not in `ownerGoneCount`. Absent when none.
+   */
+  ownerSharedCount?: number;
 }
 
 export interface AgentSnapshot {
