@@ -17,7 +17,7 @@ import { Patcher } from './patcher';
 import { PromiseTracking } from './promises';
 import { Registry, siteKeyOf, type ResourceRecord } from './registry';
 import { callbackKey, SiteBuilder, SnapshotObjects } from './sites';
-import { StackSampler } from './stacks';
+import { StackSampler, stackReads } from './stacks';
 import { Timeline } from './timeline';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
 
@@ -119,7 +119,7 @@ export class Agent {
     let promises = 0;
     for (const { record } of this.promises.live()) {
       promises += record.weight;
-      builder.add(siteKeyOf(record)!, 'Promise', record, undefined, false);
+      builder.add(siteKeyOf(record) ?? 'Promise@', 'Promise', record, undefined, false);
     }
     if (promises > 0) totals.Promise = Math.round(promises);
     // Resources without a stack join the stack site of their callback's code when one is known.
@@ -146,7 +146,7 @@ export class Agent {
       totalsByType: totals,
       openConnections: liveHandles.reduce((open, { server }) => (server ? open + 1 : open), 0),
       sites,
-      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped },
+      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped, reads: { ...stackReads } },
       warnings: capabilityWarnings(this.timerListsFound, this.ownership),
       listeners,
       listenerCensus: this.listeners.status(),

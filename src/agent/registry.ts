@@ -91,6 +91,9 @@ export function siteKeyOf(record: ResourceRecord): string | undefined {
   if (record.siteKey === undefined && record.holder) {
     const frames = formatStack(record.holder);
     record.holder = undefined;
+    // No frame to locate it by: the record is left stackless, so the resource joins the site
+    // of its callback's code like an unsampled one, instead of one "no stack" site for all.
+    if (frames.length === 0) return undefined;
     const siteKey = `${record.type}@${stackKey(frames)}`;
     let shared = sharedSites.get(siteKey);
     if (!shared) {

@@ -72,18 +72,53 @@ function isNoise(frame: RawFrame): boolean {
   return frame.url === '' || frame.url === AGENT_SCRIPT_URL || frame.url === 'node:internal/promise_hooks';
 }
 
-/** Formats a captured stack into frames; V8 calls `prepareStackTrace` on first access only. */
+/**
+ * Formats a captured stack into frames; V8 calls `prepareStackTrace` on first access only. If
+ * something read the stack before us, it is already V8's text: an inspector preview of the
+ * holder does that (a debugger expanding the agent's objects), and so would any other reader.
+ */
 export function formatStack(holder: StackHolder): RawFrame[] {
   const previous = Error.prepareStackTrace;
   Error.prepareStackTrace = (_error, callSites) => callSites.map(toRawFrame).filter((frame) => !isNoise(frame));
   try {
     const frames = holder.stack;
-    return Array.isArray(frames) ? (frames as RawFrame[]) : [];
+    if (typeof frames === 'string') {
+      stackReads.fromText++;
+      return parseStackText(frames);
+    }
+    if (Array.isArray(frames) && frames.length > 0) return frames as RawFrame[];
+    stackReads.empty++;
+    return [];
   } catch {
+    stackReads.failed++;
     return [];
   } finally {
     Error.prepareStackTrace = previous;
   }
+}
+
+/**
+ * How captured stacks read back, for the snapshot: `fromText` were already V8's text (parsed),
+ * `empty` had no frame of the program (Node or the agent only), `failed` threw while formatting.
+ */
+export const stackReads = { fromText: 0, empty: 0, failed: 0 };
+
+/** `    at [async ][name (]url:line:column[)]`, V8's default stack line. */
+const STACK_LINE = /^\s*at (?:(async )?(.*?) \()?(.+?):(\d+):(\d+)\)?$/;
+
+/** Frames from V8's default stack text (name, url, line, column are all it keeps). */
+export function parseStackText(text: string): RawFrame[] {
+  const frames: RawFrame[] = [];
+  for (const line of text.split('\n')) {
+    const match = STACK_LINE.exec(line);
+    if (!match) continue;
+    const [, isAsync, name, url, lineNumber, column] = match;
+    // As `toRawFrame` names it: no `new `, no `[as method]`.
+    const functionName = (name ?? '').replace(/^new /, '').replace(/ \[as [^\]]+\]$/, '') || '<anonymous>';
+    const frame: RawFrame = { functionName: isAsync ? `async ${functionName}` : functionName, url, line: Number(lineNumber), column: Number(column) };
+    if (!isNoise(frame)) frames.push(frame);
+  }
+  return frames;
 }
 
 function toRawFrame(site: NodeJS.CallSite): RawFrame {

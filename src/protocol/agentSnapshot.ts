@@ -131,7 +131,11 @@ export interface AgentSnapshot {
   openConnections?: number;
   sites: AgentSite[];
   /** How stacks were sampled: 1 means every resource has one. */
-  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
+  /**
+   * Creation stacks: sampled 1 in `currentInterval`, `dropped` not taken; `reads` says how the
+   * taken ones read back (already text and parsed, empty, or failing), absent from older agents.
+   */
+  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number; reads?: { fromText: number; empty: number; failed: number } };
   /** The listener census (agents from 1.3 on): listeners on known emitters, grouped. */
   listeners?: AgentListenerGroup[];
   /** How the census knows its emitters (see `AgentListenerCensus`). */

@@ -121,7 +121,11 @@ export interface AsyncSnapshotReport {
   pauseMs: number;
   liveResources: number;
   totalsByType: Partial<Record<ResourceType, number>>;
-  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
+  /**
+   * Creation stacks: sampled 1 in `currentInterval`, `dropped` not taken; `reads` says how the
+   * taken ones read back (already text and parsed, empty, or failing), absent from older agents.
+   */
+  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number; reads?: { fromText: number; empty: number; failed: number } };
   /** By score, highest first, then by count. */
   sites: SiteReport[];
   summary: Record<Severity, number>;

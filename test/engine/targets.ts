@@ -76,7 +76,7 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
 }
 
 export function describeSites(report: AsyncSnapshotReport): string {
-  return report.sites
+  return `stacks: ${JSON.stringify(report.stackSampling)}\n` + report.sites
     .map((site) => `${site.type} ×${site.count} ${site.preexisting ? 'pre ' : ''}${site.locationKind ?? '-'} ${site.location ? `${site.location.path}:${site.location.line}` : '(nowhere)'}`)
     .join('\n');
 }
