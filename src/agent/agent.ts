@@ -64,13 +64,13 @@ export class Agent {
   ) {
     this.timerListsFound = internals.timerListMap !== undefined && internals.immediateQueue !== undefined;
     const asyncHooks = getBuiltin('async_hooks') as AsyncHooksModule;
-    this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
+    this.sampler = new StackSampler(config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS, true);
     this.promiseSampler = new StackSampler(config.promiseBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS);
     this.ownership = new OwnershipTracker(config.contextKeys, config.ownerKeys, asyncHooks, (resource) => this.registry.get(resource)?.owner.owner);
     this.timers = new TimerTracking(internals, this.registry, this.sampler, this.ownership);
     this.handles = new HandleTracking(this.registry, this.sampler, this.ownership);
     this.promises = new PromiseTracking(this.registry, this.promiseSampler, this.ownership, config.promiseDutyCycle);
-    this.listeners = new ListenerTracking(new StackSampler(config.listenerBudgetPerSecond ?? config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS), this.ownership, this.installedAt);
+    this.listeners = new ListenerTracking(new StackSampler(config.listenerBudgetPerSecond ?? config.stackBudgetPerSecond, config.maxFrames, HOUSEKEEPING_MS, true), this.ownership, this.installedAt);
 
     // Our own timers come from the original functions, before the wrappers exist.
     this.originalSetTimeout = setTimeout;

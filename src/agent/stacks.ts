@@ -27,6 +27,13 @@ export class StackSampler {
     readonly budgetPerSecond: number,
     private readonly maxFrames: number,
     private readonly windowMs: number,
+    /**
+     * Counted, not weighted: the live resources are enumerated anyway and a stack only locates
+     * them. Then the first `budget` creations of every window all get their stack, so a small
+     * burst right after a busy window keeps its lines; the coin decides only past that. A
+     * sampler whose records stand for `1 / p` creations (promises) must stay uniform: false.
+     */
+    private readonly budgetFirst = false,
   ) {}
 
   /** 1 / p: how many creations one sampled record stands for right now. */
@@ -50,7 +57,8 @@ export class StackSampler {
     this.createdThisWindow++;
     const budget = (this.budgetPerSecond * this.windowMs) / 1000;
     // The hard cap keeps a sudden burst within twice the budget before the next re-estimate.
-    if ((this.probability < 1 && Math.random() >= this.probability) || this.takenThisWindow >= 2 * budget) {
+    const withinBudget = this.budgetFirst && this.createdThisWindow <= budget;
+    if (!withinBudget && ((this.probability < 1 && Math.random() >= this.probability) || this.takenThisWindow >= 2 * budget)) {
       this.dropped++;
       return undefined;
     }
