@@ -46,7 +46,8 @@
  * Env: BENCH_RUNS (rounds of part 1, default 6; 0 skips it: ratios null), BENCH_SNAPSHOTS
  * (snapshots per size in part 2, default 8: the first plus 7 steady-state), BENCH_SIZES
  * (comma-separated live-resource counts, default 10000,100000; a figure whose size is not run
- * is null), BENCH_NODE (the Node line the targets run on: 20, 22, 24 or 26, see
+ * is null), BENCH_AGENT (agent settings over the defaults for part 1, JSON, e.g.
+ * '{"promiseDutyCycle":0}'), BENCH_NODE (the Node line the targets run on: 20, 22, 24 or 26, see
  * `test/helpers/nodeVersions.ts`; default the Node running the benchmark. Context is read
  * differently from Node 24 on, where AsyncLocalStorage uses AsyncContextFrame). The default
  * run takes about 2 minutes.
@@ -57,6 +58,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InspectorSession } from '../../src/engine/inspectorSession';
+import type { AgentConfig } from '../../src/protocol/agentSnapshot';
 import type { AsyncSnapshotReport } from '../../src/protocol/asyncSnapshot';
 import { startSampleServer, type BotFigures } from '../../src/sample/sampleServer';
 import { targetNode } from '../helpers/nodeVersions';
@@ -65,6 +67,8 @@ import { describeRuns, LOAD, loadOnce, median, round } from './serverLoad';
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const SNAPSHOTS = Math.max(2, Number(process.env.BENCH_SNAPSHOTS ?? 8));
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+/** Agent settings over the defaults for the throughput part, as JSON (to see what each part costs). */
+const AGENT_OVERRIDES = JSON.parse(process.env.BENCH_AGENT ?? '{}') as Partial<AgentConfig>;
 /** Idle time before each snapshot; also the length of the baseline window. */
 const QUIET_MS = 300;
 const PROBE_PERIOD_MS = 1;
@@ -102,7 +106,7 @@ async function throughput(): Promise<ThroughputResult> {
         let note = '';
         if (condition === 'attached') {
           const started = performance.now();
-          session = await InspectorSession.attach(server.inspectorUrl!);
+          session = await InspectorSession.attach(server.inspectorUrl!, { agent: AGENT_OVERRIDES });
           note = `; attach + install ${round(performance.now() - started)} ms`;
         }
         const figures = await loadOnce(server.wsUrl, index);
