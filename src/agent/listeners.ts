@@ -58,6 +58,8 @@ interface GroupAccumulator {
 
 /** Beyond this many known emitters new ones are counted as dropped, not tracked. */
 const MAX_EMITTERS = 200_000;
+/** Emitters first seen within one tick, at most (a burst past it is counted as dropped). */
+const MAX_FRESH = 50_000;
 const MAX_FORMAT_PER_TICK = 200;
 const MAX_SHARED_STACKS = 10_000;
 const HINT_LENGTH = 80;
@@ -68,6 +70,11 @@ type AnyFunction = (...args: never[]) => unknown;
 
 export class ListenerTracking {
   private emitters: EmitterEntry[] = [];
+  /**
+   * Emitters first seen since the last tick, held strongly until then (one tick at most): most
+   * belong to a request or a connection that is over by then and never cost a `WeakRef`.
+   */
+  private fresh: object[] = [];
   private seen = new WeakSet<object>();
   private records = new WeakMap<object, Registration>();
   private toFormat: Registration[] = [];
@@ -113,6 +120,7 @@ export class ListenerTracking {
 
   /** Per housekeeping tick: sampler budget, stacks formatted ahead, dead emitters dropped. */
   tick(): void {
+    this.adoptFresh();
     this.sampler.refill();
     for (const record of this.toFormat.splice(0, MAX_FORMAT_PER_TICK)) this.keyOf(record);
     if (this.toFormat.length > MAX_FORMAT_PER_TICK * 10) this.toFormat.length = 0;
@@ -131,6 +139,7 @@ export class ListenerTracking {
    * are appended to `objects` (the snapshot's objects the engine reads over CDP).
    */
   census(liveOwnerHandles: ReadonlySet<object>, objects: unknown[]): AgentListenerGroup[] {
+    this.adoptFresh();
     const groups = new Map<string, GroupAccumulator>();
     /** "label|event|code" → the stack group of a sampled listener with that code. */
     const stackGroupOfCode = new Map<string, GroupAccumulator>();
@@ -191,6 +200,7 @@ export class ListenerTracking {
     this.codeIds = new WeakMap();
     this.codeIdOfKey.clear();
     this.emitters = [];
+    this.fresh = [];
     this.seen = new WeakSet();
     this.records = new WeakMap();
     this.toFormat = [];
@@ -226,6 +236,24 @@ export class ListenerTracking {
 
   private remember(emitter: object, preexisting: boolean): void {
     this.seen.add(emitter);
+    if (preexisting) this.track(emitter, true);
+    else if (this.fresh.length < MAX_FRESH) this.fresh.push(emitter);
+    else this.dropped++;
+  }
+
+  /** Tracks the fresh emitters still in use; one that has no listener now is seen anew at its next one. */
+  private adoptFresh(): void {
+    const fresh = this.fresh;
+    if (fresh.length === 0) return;
+    this.fresh = [];
+    for (const emitter of fresh) {
+      if ((emitter as { destroyed?: unknown }).destroyed === true) continue;
+      if (this.hasListeners(emitter)) this.track(emitter, false);
+      else this.seen.delete(emitter);
+    }
+  }
+
+  private track(emitter: object, preexisting: boolean): void {
     if (this.emitters.length >= this.sweepAt) this.sweep();
     if (this.emitters.length >= MAX_EMITTERS) {
       this.dropped++;

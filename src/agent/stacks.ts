@@ -17,6 +17,9 @@ type StackFunction = (...args: never[]) => unknown;
  * a sampled record stands for `1 / p` creations, so per-site counts stay unbiased estimates.
  * (A first-come token bucket would favour whatever runs first in each window.)
  */
+/** Stacks a window may always take in a burst (a few µs each): a program's startup or a test's setup keeps its lines. */
+const MIN_BURST = 64;
+
 export class StackSampler {
   private probability = 1;
   private createdThisWindow = 0;
@@ -56,9 +59,9 @@ export class StackSampler {
   capture(above: StackFunction): StackHolder | undefined {
     this.createdThisWindow++;
     const budget = (this.budgetPerSecond * this.windowMs) / 1000;
-    // The hard cap keeps a sudden burst within twice the budget before the next re-estimate.
+    // The hard cap keeps a sudden burst within twice the budget (or MIN_BURST) before the next re-estimate.
     const withinBudget = this.budgetFirst && this.createdThisWindow <= budget;
-    if (!withinBudget && ((this.probability < 1 && Math.random() >= this.probability) || this.takenThisWindow >= 2 * budget)) {
+    if (!withinBudget && ((this.probability < 1 && Math.random() >= this.probability) || this.takenThisWindow >= Math.max(2 * budget, MIN_BURST))) {
       this.dropped++;
       return undefined;
     }
@@ -129,9 +132,11 @@ export function parseStackText(text: string): RawFrame[] {
   return frames;
 }
 
+/** Runs for every frame of every sampled stack: the costly call-site getters only when needed. */
 function toRawFrame(site: NodeJS.CallSite): RawFrame {
-  const typeName = site.isToplevel() ? null : site.getTypeName();
+  // getMethodName searches the receiver's prototype chain: only for anonymous functions.
   const method = site.getFunctionName() ?? site.getMethodName();
+  const typeName = method && !site.isToplevel() ? site.getTypeName() : null;
   const functionName = method ? (typeName && !method.startsWith(typeName) && !site.isConstructor() ? `${typeName}.${method}` : method) : '<anonymous>';
   return {
     functionName: site.isAsync() ? `async ${functionName}` : functionName,
