@@ -1,5 +1,5 @@
 /**
- * `leak-inspector check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--promises] [--json] -- COMMAND…`
+ * `leak-inspector check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--alloc-stacks] [--promises] [--json] -- COMMAND…`
  * The `goleak.VerifyNone` of Node: observe, run a scenario against the target, let it settle,
  * observe again; exit 1 on a leak of any kind the command left behind (see `checkVerdict`):
  * grown creation sites, listeners that grew, with `--heap` holders/listeners/reactions/classes
@@ -12,6 +12,7 @@ import { InspectorSession } from '../engine/inspectorSession';
 import type { AgentConfig } from '../protocol/agentSnapshot';
 import { formatHeapGrowthText, formatLocation, suspectLine } from '../presentation';
 import type { SourceLocation } from '../protocol/asyncSnapshot';
+import type { Suspect } from '../protocol/report';
 
 export interface CheckCommandOptions {
   target: string;
@@ -21,6 +22,8 @@ export interface CheckCommandOptions {
   minGrowth: number;
   /** Also compare heap snapshots taken before and after (each pauses the target). */
   heap: boolean;
+  /** With the heap snapshots, V8's allocation stacks in between (implies `heap`; slows the target a lot while the command runs). */
+  allocStacks: boolean;
   /** Exact pending-promise census before and after (a heap snapshot each): fails on new stuck promises. */
   promises: boolean;
   json: boolean;
@@ -42,7 +45,8 @@ export async function checkCommand(options: CheckCommandOptions, out: (text: str
       producer: 'cli check',
       target: { address: options.target },
       promiseTracking: options.promiseTracking,
-      heap: options.heap,
+      heap: options.heap || options.allocStacks,
+      allocationStacks: options.allocStacks,
       promises: options.promises,
       minGrowth: options.minGrowth,
       settleMs: options.settleS * 1000,
@@ -67,7 +71,10 @@ export async function checkCommand(options: CheckCommandOptions, out: (text: str
       const others = failing.filter((suspect) => suspect.kind !== 'heap-class');
       if (others.length > 0) {
         out(`\n${others.length} suspect${others.length === 1 ? '' : 's'} the command left behind (listeners, holders, promise reactions, stuck promises):\n`);
-        for (const suspect of others) out(`  ${suspectLine(suspect, root)}`);
+        for (const suspect of others) {
+          out(`  ${suspectLine(suspect, root)}`);
+          if (options.allocStacks) for (const line of allocationLines(suspect, root)) out(`      ${line}`);
+        }
       } else {
         out(`no listener${heap ? ', holder, promise-reaction' : ''}${options.promises ? ' or stuck-promise' : ''} leaks: nothing medium or high grew during the command`);
       }
@@ -97,6 +104,17 @@ function run(command: string[], outputToStderr: boolean): Promise<number> {
     child.once('error', (error) => reject(new Error(`could not run ${file}: ${error.message}`)));
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
+}
+
+/** Labels of the details holder suspects get from allocation stacks (see engine/holderGrowth.ts). */
+const ALLOCATION_LABELS = ['allocated by', 'registered by', 'added by'];
+
+/** `allocated by join (src/lobby.ts:46:14) ×20`, from the suspect's allocation stacks; or why there are none. */
+function allocationLines(suspect: Suspect, root: string): string[] {
+  const detail = suspect.details.find(({ label }) => ALLOCATION_LABELS.includes(label));
+  if (!detail) return [];
+  if (suspect.paths.length === 0) return [`${detail.label}: ${detail.value}`];
+  return suspect.paths.slice(0, 3).map(({ count, stack: [frame] }) => `${detail.label} ${frame.functionName} (${formatLocation(frame, root)}) ×${count}`);
 }
 
 function where(location: SourceLocation | null): string {

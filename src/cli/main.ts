@@ -26,15 +26,18 @@ commands:
       --owner-keys the ones that identify an owner (default playerId,roomId).
   snapshot --from FILE [--json]
       print a saved report (snapshot/check --json, a watch dump, a VS Code export) again.
-  check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--json] [--promises]
-        [--context-keys K,…] [--owner-keys K,…] -- COMMAND [ARGS…]
+  check --inspect TARGET [--settle S] [--min-growth N] [--heap] [--alloc-stacks] [--json]
+        [--promises] [--context-keys K,…] [--owner-keys K,…] -- COMMAND [ARGS…]
       snapshot, run COMMAND (e.g. a bot scenario), wait S seconds (default 2), snapshot again;
       exit 1 on a leak of any kind the command left behind, 0 otherwise: creation sites that
       grew, listener groups that grew and score medium or high. --heap also takes a heap
       snapshot before and after (each pauses the target) and fails on holders (Maps, Sets,
       arrays), listeners, promise reactions and classes of the program that grew with a medium
-      or high score. --promises counts pending promises exactly before and after (a heap
-      snapshot each) and fails on new promises that can never settle.
+      or high score. --alloc-stacks (implies --heap) also has V8 record every allocation's
+      stack while COMMAND runs, so holders say which function allocated their new entries
+      (slows the target many times over meanwhile and suspends its GC compaction; both end
+      with the "after" snapshot). --promises counts pending promises exactly before and after
+      (a heap snapshot each) and fails on new promises that can never settle.
   watch --inspect TARGET [--inspect TARGET …] [--interval S] [--metrics HOST:PORT]
         [--top-sites N] [--dump-dir DIR] [--dump-on-score N] [--dump-on-growth N]
         [--dump-on-heap-growth MB_PER_MIN] [--heap-growth-window S] [--dump-cooldown S]
@@ -114,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
           settle: { type: 'string', default: '2' },
           'min-growth': { type: 'string', default: '1' },
           heap: { type: 'boolean', default: false },
+          'alloc-stacks': { type: 'boolean', default: false },
         },
       });
       if (!values.inspect) throw new Error(`check needs --inspect TARGET\n\n${USAGE}`);
@@ -124,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
           settleS: nonNegative(values.settle, 'settle'),
           minGrowth: positive(values['min-growth'], 'min-growth'),
           heap: values.heap,
+          allocStacks: values['alloc-stacks'],
           promises: values.promises,
           json: values.json,
           allowRemoteHosts: values['allow-remote'],

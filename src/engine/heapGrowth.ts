@@ -3,13 +3,16 @@
  * snapshot before and after a scenario, DevTools' Comparison between them, and for each class of
  * the program's own code that grew, its constructor's source line, the path that holds its
  * objects and a leak score. Snapshots pause the target (see `estimateSnapshot`); the analysis
- * runs in a worker thread.
+ * runs in a worker thread. With `allocationStacks`, V8 tracks allocations between the two
+ * snapshots, so a grown holder's new entries are traced to the function that allocated them;
+ * it slows the target a lot while the scenario runs, hence opt-in (`check --alloc-stacks`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { scoreHeapGrowth } from '../analysis';
-import { runHeapAnalysisInWorker, takeHeapSnapshot, type SnapshotProgress } from '../heap';
+import { HeapSnapshotError, runHeapAnalysisInWorker, takeHeapSnapshot, type SnapshotProgress } from '../heap';
+import { resumeCompaction, startAllocationTracking, stopAllocationTracking } from '../heap/snapshot';
 import type { HeapConstructorDiff, HeapGrowthReport, HeapGrowthSite, RetainerPath } from '../protocol/heap';
 import { isUserFrame } from '../sourcemap';
 import { holderGrowthSuspects } from './holderGrowth';
@@ -30,6 +33,12 @@ export interface HeapGrowthOptions {
   maxSites?: number;
   /** Also report growth by holder (containers, listeners, promise reactions) as `suspects` (default true). */
   holders?: boolean;
+  /**
+   * Track allocations from the "before" snapshot to the "after" one (V8's allocation stacks), so
+   * holder suspects say which function allocated their new entries. Slows the target a lot
+   * meanwhile (see `startAllocationTracking`); default false.
+   */
+  allocationStacks?: boolean;
   onProgress?: (phase: 'before' | 'after', progress: SnapshotProgress) => void;
   signal?: AbortSignal;
 }
@@ -37,6 +46,10 @@ export interface HeapGrowthOptions {
 export class HeapGrowthProbe {
   /** Each snapshot's measured duration (the target's pause and the transfer), in the order taken. */
   readonly pauses: Array<{ phase: 'before' | 'after'; pauseMs: number }> = [];
+  /** Allocation tracking is on in the target: it must be stopped whatever happens. */
+  private tracking = false;
+  /** GC compaction is suspended in the target while tracking (see `startAllocationTracking`): resumed after the last snapshot. */
+  private compactionToken: string | undefined;
 
   private constructor(
     private readonly session: InspectorSession,
@@ -51,6 +64,11 @@ export class HeapGrowthProbe {
     const probe = new HeapGrowthProbe(session, dir, options.dir === undefined, options);
     try {
       await probe.capture('before');
+      if (options.allocationStacks) {
+        // Set first: a start that fails half-way may still have left tracking on.
+        probe.tracking = true;
+        ({ compactionToken: probe.compactionToken } = await startAllocationTracking(session.threadSessions[0].session));
+      }
     } catch (error) {
       await probe.dispose();
       throw error;
@@ -68,7 +86,11 @@ export class HeapGrowthProbe {
 
   /** Takes the "after" snapshot and reports the program's classes that grew, highest score first. */
   async finish(): Promise<HeapGrowthReport> {
-    await this.capture('after');
+    try {
+      await this.capture('after');
+    } finally {
+      if (!this.tracking) await this.resumeCompaction();
+    }
     const { signal } = this.options;
     const diff = await runHeapAnalysisInWorker({ kind: 'diff', before: this.beforeFile, after: this.afterFile }, { signal });
     const minGrowth = this.options.minGrowth ?? 1;
@@ -92,19 +114,63 @@ export class HeapGrowthProbe {
     return report;
   }
 
-  /** Removes the snapshots when they went to a temporary folder of ours. */
+  /**
+   * Stops allocation tracking and resumes GC compaction if `finish` did not (it failed or never
+   * ran), and removes the snapshots when they went to a temporary folder of ours.
+   */
   async dispose(): Promise<void> {
-    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+    try {
+      await this.stopTracking();
+    } finally {
+      try {
+        await this.resumeCompaction();
+      } finally {
+        if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  private async resumeCompaction(): Promise<void> {
+    const token = this.compactionToken;
+    if (!token) return;
+    this.compactionToken = undefined;
+    const [main] = this.session.threadSessions;
+    // A session that closed meanwhile released the token: the target resumes compaction at its next GC.
+    await resumeCompaction(main.session, token).catch((error: unknown) => {
+      if (!main.session.isClosed) throw error;
+    });
+  }
+
+  private async stopTracking(): Promise<void> {
+    if (!this.tracking) return;
+    this.tracking = false;
+    const [main] = this.session.threadSessions;
+    // A session that closed meanwhile took tracking with it (V8 disables a closing session's heap profiler).
+    await stopAllocationTracking(main.session).catch((error: unknown) => {
+      if (!main.session.isClosed) throw error;
+    });
   }
 
   private async capture(phase: 'before' | 'after'): Promise<void> {
     const [main] = this.session.threadSessions;
     const { onProgress, signal } = this.options;
-    const { durationMs } = await takeHeapSnapshot(main.session, phase === 'before' ? this.beforeFile : this.afterFile, {
-      signal,
-      onProgress: onProgress && ((progress) => onProgress(phase, progress)),
-    });
-    this.pauses.push({ phase, pauseMs: Math.round(durationMs) });
+    // The "after" snapshot of a tracked scenario is the one V8 takes as it stops tracking.
+    const stopsAllocationTracking = phase === 'after' && this.tracking;
+    try {
+      const { durationMs } = await takeHeapSnapshot(main.session, phase === 'before' ? this.beforeFile : this.afterFile, {
+        signal,
+        onProgress: onProgress && ((progress) => onProgress(phase, progress)),
+        stopsAllocationTracking,
+      });
+      this.pauses.push({ phase, pauseMs: Math.round(durationMs) });
+      if (stopsAllocationTracking) this.tracking = false;
+    } catch (error) {
+      // Any failure but an abort comes after V8 got the command (it stops tracking even when the
+      // snapshot fails) or with the session gone (which stops it too). An abort may come before
+      // the command was sent: `dispose` then stops tracking, at the price of one more pause.
+      if (stopsAllocationTracking && !(error instanceof HeapSnapshotError && error.reason === 'aborted')) this.tracking = false;
+      throw error;
+    }
   }
 
   /** Grown classes whose constructor is in the program's own sources, most grown first. */

@@ -3,12 +3,14 @@
  * between two heap snapshots (see `heap/analysis/holderGrowth.ts`), each named by the program's
  * own variable or property that holds it (`rooms`, `.subscriptions of PresenceBus`, `process`)
  * and located at that declaration in the original TypeScript, or at the listener's or
- * handler's function. What only Node's internals or the agent hold is never reported.
+ * handler's function. With V8's allocation stacks, the functions that allocated the new entries
+ * (`allocated by join (lobby.ts:46) ×20`) are details, and their stacks the suspect's `paths`.
+ * What only Node's internals or the agent hold is never reported.
  */
 import { readFile } from 'node:fs/promises';
-import type { ScoreFactor, SourceLocation } from '../protocol/asyncSnapshot';
-import type { GrownContainer, GrownReactions, HeapEntryKind, HeapScriptLocation, HolderGrowth, HolderHop, ListenerGroup } from '../protocol/heap';
-import type { Suspect } from '../protocol/report';
+import type { ScoreFactor, SourceLocation, StackFrame } from '../protocol/asyncSnapshot';
+import type { GrownContainer, GrownReactions, HeapAllocationFrame, HeapAllocationSite, HeapEntryKind, HeapScriptLocation, HolderGrowth, HolderHop, ListenerGroup } from '../protocol/heap';
+import type { Suspect, SuspectPath } from '../protocol/report';
 import { formatBytes } from '../presentation/bytes';
 import { isUserFrame, type MappedLocation, type ResolvedLocation } from '../sourcemap';
 import { AGENT_SCRIPT_URL } from '../agent/stacks';
@@ -34,11 +36,20 @@ interface NamedHolder {
   declaredBy?: DeclaredBy;
 }
 
+/** Allocation stacks of one suspect's new objects merged by the program's frame they reach first. */
+interface AllocatedBy {
+  functionName: string;
+  location: SourceLocation;
+  count: number;
+  /** From that frame outward, original-source positions. */
+  stack: StackFrame[];
+}
+
 type DeclaredBy = 'declaration' | 'closure';
 
 /** Suspects of kinds `holder`, `listener` and `promise-reactions`, highest score first. */
 export async function holderGrowthSuspects(growth: HolderGrowth, sources: SourceLookup, thread = 'main'): Promise<Suspect[]> {
-  const namer = new SuspectNamer(sources);
+  const namer = new SuspectNamer(sources, growth.allocationStacks === true);
   await namer.resolve(growth);
   const suspects: Suspect[] = [];
   for (const container of growth.containers) {
@@ -61,7 +72,11 @@ class SuspectNamer {
   private readonly sourceTexts = new Map<string, Promise<string[] | undefined>>();
   private readonly scriptTexts = new Map<string, Promise<string[] | undefined>>();
 
-  constructor(private readonly sources: SourceLookup) {}
+  constructor(
+    private readonly sources: SourceLookup,
+    /** The second snapshot carried allocation stacks: say so when a group's entries have none. */
+    private readonly allocationStacks: boolean,
+  ) {}
 
   /** Resolves every script position the results mention, in one batch. */
   async resolve(growth: HolderGrowth): Promise<void> {
@@ -75,17 +90,21 @@ class SuspectNamer {
         add(hop.scopeFunction?.location);
       }
     };
+    const addSites = (sites: HeapAllocationSite[] | undefined) => {
+      for (const site of sites ?? []) [site, ...site.callers].forEach((frame) => add(frame.location));
+    };
     for (const container of growth.containers) {
       addHops(container.holder);
-      container.entryKinds.forEach((kind) => add(kind.location));
+      container.entryKinds.forEach((kind) => (add(kind.location), addSites(kind.allocatedBy)));
     }
     for (const group of growth.listeners) {
       addHops(group.holder);
       add(group.listener.location);
+      addSites(group.allocatedBy);
     }
     for (const reactions of growth.reactions) {
       addHops(reactions.holder);
-      reactions.handlers.forEach((kind) => add(kind.location));
+      reactions.handlers.forEach((kind) => (add(kind.location), addSites(kind.allocatedBy)));
     }
     const list = [...positions.values()];
     const resolved = await this.sources.resolveScriptPositions(list.map(toScriptPosition));
@@ -98,6 +117,7 @@ class SuspectNamer {
     const { beforeCount, afterCount, newEntries, addedBytes, ownerGone, kind } = container;
     const added = afterCount - beforeCount;
     const { score, severity, factors } = scoreHolderGrowth({ noun: 'entries', beforeCount, afterCount, newCount: newEntries, addedBytes, lifetime: holder.lifetime, holderName: holder.name, ownerGone });
+    const allocated = container.entryKinds.map((entry) => this.allocatedBy(entry.allocatedBy));
     return this.suspect('holder', holder, thread, {
       title: `+${added} entries in ${holder.name} (${kind})`,
       location: holder.location,
@@ -105,10 +125,14 @@ class SuspectNamer {
       details: [
         { label: 'holder', value: `${holder.name} (${kind} @${container.container.id})` },
         { label: 'entries', value: `${beforeCount} → ${afterCount}; ${newEntries} new` },
-        ...container.entryKinds.map((entry) => ({ label: 'new entries', value: this.describeEntries(entry) })),
+        ...container.entryKinds.flatMap((entry, i) => [
+          { label: 'new entries', value: this.describeEntries(entry) },
+          ...this.allocationDetails(allocated[i], entry.count, 'entries'),
+        ]),
         { label: 'held by', value: hopsText(container.holder) },
         ...locatedNote(holder),
       ],
+      paths: allocationPaths(allocated.flat()),
     });
   }
 
@@ -124,6 +148,7 @@ class SuspectNamer {
     const named: NamedHolder = holder ?? { name: emitterName, location: null, lifetime: 'unknown', own: false };
     const { score, severity, factors } = scoreHolderGrowth({ noun: 'listeners', beforeCount, afterCount, newCount: newListeners, addedBytes, lifetime: named.lifetime, holderName: emitterName, ownerGone });
     const fn = group.listener.name ? `${group.listener.name}()` : 'anonymous function';
+    const allocated = this.allocatedBy(group.allocatedBy);
     return this.suspect('listener', named, thread, {
       title: added > 0 ? `+${added} '${event}' listeners on ${emitterName}` : `${afterCount} '${event}' listeners on ${emitterName}`,
       location: ownListener ? sourceLocation(listenerAt) : named.location,
@@ -133,9 +158,11 @@ class SuspectNamer {
         { label: 'emitter', value: `${emitterName} (${group.emitterKind} @${group.emitter.id})${named.location ? ` declared at ${where(named.location)}` : ''}` },
         { label: 'listener', value: `${fn}${listenerAt ? ` at ${where(sourceLocation(listenerAt))}` : ''}` },
         { label: 'listeners', value: `${beforeCount} → ${afterCount}; ${newListeners} new, keeping ${formatBytes(addedBytes)}` },
+        ...this.allocationDetails(allocated, newListeners, 'listeners', 'registered by'),
         { label: 'held by', value: hopsText(group.holder) },
         ...locatedNote(named),
       ],
+      paths: allocationPaths(allocated),
     });
   }
 
@@ -149,6 +176,7 @@ class SuspectNamer {
     const { beforeCount, afterCount, newReactions, addedBytes } = reactions;
     const added = afterCount - beforeCount;
     const { score, severity, factors } = scoreHolderGrowth({ noun: 'reactions', beforeCount, afterCount, newCount: newReactions, addedBytes, lifetime: named.lifetime, holderName: promiseName, ownerGone: 0 });
+    const allocated = reactions.handlers.map((kind) => this.allocatedBy(kind.allocatedBy));
     return this.suspect('promise-reactions', named, thread, {
       title: `+${added} reactions on the pending promise ${promiseName}`,
       location: handler?.at ? sourceLocation(handler.at) : named.location,
@@ -156,10 +184,11 @@ class SuspectNamer {
       details: [
         { label: 'promise', value: `${promiseName} (Promise @${reactions.promise.id})${named.location ? ` declared at ${where(named.location)}` : ''}` },
         { label: 'reactions', value: `${beforeCount} → ${afterCount}; ${newReactions} new, keeping ${formatBytes(addedBytes)}` },
-        ...reactions.handlers.map((kind) => ({ label: 'handlers', value: this.describeEntries(kind) })),
+        ...reactions.handlers.flatMap((kind, i) => [{ label: 'handlers', value: this.describeEntries(kind) }, ...this.allocationDetails(allocated[i], kind.count, 'reactions', 'added by')]),
         { label: 'held by', value: hopsText(reactions.holder) },
         ...locatedNote(named),
       ],
+      paths: allocationPaths(allocated.flat()),
     });
   }
 
@@ -167,11 +196,43 @@ class SuspectNamer {
     kind: Suspect['kind'],
     holder: NamedHolder,
     thread: string,
-    fields: Pick<Suspect, 'title' | 'location' | 'score' | 'severity' | 'count' | 'growth' | 'retainedBytes' | 'details'> & { factors: ScoreFactor[]; keyExtra?: string },
+    fields: Pick<Suspect, 'title' | 'location' | 'score' | 'severity' | 'count' | 'growth' | 'retainedBytes' | 'details' | 'paths'> & { factors: ScoreFactor[]; keyExtra?: string },
   ): Suspect {
     const { keyExtra, ...rest } = fields;
     const at = fields.location ? `${fields.location.path}:${fields.location.line}` : '?';
-    return { kind, key: [kind, at, holder.name, keyExtra].filter((part) => part !== undefined).join('|'), holder: holder.name, thread, paths: [], estimated: false, ...rest };
+    return { kind, key: [kind, at, holder.name, keyExtra].filter((part) => part !== undefined).join('|'), holder: holder.name, thread, estimated: false, ...rest };
+  }
+
+  /**
+   * Allocation sites in the original sources: each stack at its first frame outside libraries
+   * (the analysis already skipped Node's internals and the agent), merged by that frame. A
+   * stack that runs only in libraries is left out.
+   */
+  private allocatedBy(sites: HeapAllocationSite[] | undefined): AllocatedBy[] {
+    const merged = new Map<string, AllocatedBy>();
+    for (const site of sites ?? []) {
+      const frames = [site, ...site.callers].map((frame) => ({ frame, at: this.locations.get(positionKey(frame.location)) }));
+      const first = frames.findIndex(({ at }) => at && isUserFrame(at));
+      if (first < 0) continue;
+      const stack = frames.slice(first).flatMap(({ frame, at }) => (at ? [stackFrame(frame, at)] : []));
+      const [top] = stack;
+      const key = `${top.functionName}|${top.path}:${top.line}`;
+      const seen = merged.get(key);
+      if (seen) seen.count += site.count;
+      else merged.set(key, { functionName: top.functionName, location: { path: top.path, line: top.line, column: top.column }, count: site.count, stack });
+    }
+    return [...merged.values()].sort((a, b) => b.count - a.count);
+  }
+
+  /** `allocated by: join (/app/lobby.ts:46) ×20`; with allocation stacks but none for these objects, says so. */
+  private allocationDetails(allocated: AllocatedBy[], total: number, noun: string, label = 'allocated by'): Array<{ label: string; value: string }> {
+    if (allocated.length > 0) {
+      const traced = allocated.reduce((sum, site) => sum + site.count, 0);
+      const sites = allocated.map((site) => `${site.functionName} (${where(site.location)}) ×${site.count}`).join(', ');
+      return [{ label, value: traced < total ? `${sites} (of ${total} new ${noun}; the others have no allocation stack in the program's code)` : sites }];
+    }
+    if (!this.allocationStacks || total === 0) return [];
+    return [{ label, value: `unknown: none of the ${total} new ${noun} has an allocation stack in the program's code` }];
   }
 
   /** `20 × {id, socket} (12.5 KiB)`, closures as `20 × closure onTick() at presence.ts:12 (…)`. */
@@ -373,6 +434,22 @@ function toScriptPosition(location: HeapScriptLocation): ScriptPosition {
 
 function sourceLocation(location: ResolvedLocation): SourceLocation {
   return { path: location.path, line: location.line, column: location.column };
+}
+
+function stackFrame(frame: HeapAllocationFrame, at: ResolvedLocation): StackFrame {
+  return { functionName: frame.functionName, ...sourceLocation(at), mapped: at.mapped, ...(!at.mapped && { reason: at.reason }) };
+}
+
+/** The allocation stacks of a suspect's new objects (of every kind), one path per stack, most first. */
+function allocationPaths(allocated: AllocatedBy[]): SuspectPath[] {
+  const byStack = new Map<string, SuspectPath>();
+  for (const { count, stack } of allocated) {
+    const key = stack.map((frame) => `${frame.functionName}|${frame.path}:${frame.line}:${frame.column}`).join('\n');
+    const seen = byStack.get(key);
+    if (seen) seen.count += count;
+    else byStack.set(key, { count, stack });
+  }
+  return [...byStack.values()].sort((a, b) => b.count - a.count);
 }
 
 function where(location: SourceLocation): string {

@@ -7,7 +7,8 @@
  * - `promises`: the exact census of pending promises and the ones that can never settle
  *   (`takePromiseCensus`, one heap snapshot);
  * - a scenario (`inspectScenario`, for `check` and the demo): snapshots before and after it,
- *   with `heap` two heap snapshots compared by class and by holder (`HeapGrowthProbe`).
+ *   with `heap` two heap snapshots compared by class and by holder (`HeapGrowthProbe`), with
+ *   `allocationStacks` also V8's allocation stacks in between (slows the target a lot meanwhile).
  *
  * Every suspect of every kind ends up in `report.suspects`, ranked by `buildReport`; each
  * measured pause is in `report.sampling.heapSnapshots`.
@@ -99,6 +100,12 @@ export async function inspect(session: InspectorSession, options: InspectOptions
 export interface ScenarioOptions extends InspectOptions {
   /** Heap snapshots before and after the scenario, compared by class and by holder. */
   heap?: boolean;
+  /**
+   * With `heap`: V8 tracks allocations from the "before" snapshot to the "after" one, so holder
+   * suspects name the function that allocated their new entries. Opt-in: it slows the target
+   * many times over while the scenario runs (see `ALLOCATION_TRACKING_COST`).
+   */
+  allocationStacks?: boolean;
   /** Classes with fewer kept objects are not reported (default 1). */
   minGrowth?: number;
   /** Wait this long after the scenario before the "after" observations (default 0). */
@@ -123,7 +130,8 @@ export async function inspectScenario<T>(session: InspectorSession, scenario: ()
   let probe: HeapGrowthProbe | undefined;
   if (options.heap) {
     await announceHeapSnapshots(session, options.onNotice);
-    probe = await HeapGrowthProbe.start(session, { minGrowth: options.minGrowth, signal: options.signal });
+    if (options.allocationStacks) options.onNotice?.(`allocation stacks: V8 tracks every allocation in ${session.label} until the "after" snapshot, with GC compaction suspended; ${ALLOCATION_TRACKING_COST}`);
+    probe = await HeapGrowthProbe.start(session, { minGrowth: options.minGrowth, signal: options.signal, allocationStacks: options.allocationStacks });
   }
   try {
     const result = await scenario();
@@ -140,6 +148,7 @@ export async function inspectScenario<T>(session: InspectorSession, scenario: ()
     ];
     const notes = [
       ...(heap ? ['heap snapshots before and after the scenario (each paused the target), compared by class (heap-class) and by holder (holder, listener, promise-reactions)'] : []),
+      ...(heap && options.allocationStacks ? ['allocation stacks tracked from the "before" snapshot to the "after" one (the target ran many times slower meanwhile): holder suspects say which function allocated their new entries'] : []),
       ...(promisesAfter ? censusNotes(promisesAfter) : []),
     ];
     const report = assemble(threads, options, { suspects: [...heapSuspects, ...(promisesAfter?.suspects ?? [])], pauses, notes });
@@ -211,6 +220,9 @@ export function grownSites(before: readonly AsyncSnapshotReport[], after: readon
 }
 
 /** Says the heap snapshots' estimated pause before the first one is taken. */
+/** What allocation tracking did to the sample server's scenario (test/bench/allocationTracking.bench.ts, 2-core machine). */
+const ALLOCATION_TRACKING_COST = 'it slows the target meanwhile (the sample server: 8× fewer messages/s at a ~10 MB heap, 40–80× fewer when its leaks grow the heap to 20–40 MB)';
+
 async function announceHeapSnapshots(session: InspectorSession, onNotice?: (message: string) => void): Promise<void> {
   if (!onNotice) return;
   const [main] = session.threadSessions;

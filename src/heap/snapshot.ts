@@ -63,6 +63,12 @@ export interface TakeHeapSnapshotOptions {
    * told to stop; it finishes the snapshot and its remaining chunks are ignored.
    */
   signal?: AbortSignal;
+  /**
+   * Take it by `HeapProfiler.stopTrackingHeapObjects`, which V8 answers with a snapshot (it
+   * carries the allocation stacks of `startAllocationTracking`) and then stops tracking: one
+   * pause instead of two.
+   */
+  stopsAllocationTracking?: boolean;
 }
 
 export interface HeapSnapshotResult {
@@ -132,7 +138,8 @@ export async function takeHeapSnapshot(
     );
     const command = (async () => {
       await session.send('HeapProfiler.enable');
-      await session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: Infinity });
+      if (options.stopsAllocationTracking) await session.send('HeapProfiler.stopTrackingHeapObjects', { reportProgress: true }, { timeoutMs: Infinity });
+      else await session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: Infinity });
     })();
     const settled = command.catch(() => undefined);
     inFlight.set(session, settled);
@@ -157,6 +164,100 @@ export async function takeHeapSnapshot(
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Switches the target's GC compaction off (V8's `--no-compact`, through `v8.setFlagsFromString`:
+ * process-wide, workers too) unless the process was started without it. While allocations are tracked this keeps their
+ * stacks: V8 moves an object's allocation stack along with the object only while the object has
+ * no heap id yet (`HeapProfiler::ObjectMoveEvent`), and the tracking's heap-stats timer gives
+ * every object one at least every 50 ms. Compaction then moves the survivors of fragmented pages
+ * without their stacks (on the lobby fixture none of 20 Map entries kept theirs; all 20 with
+ * compaction off), and the page left behind keeps stale stacks for whatever lands there next.
+ *
+ * Answers a token (a remote object in our session) or `false`. Compaction comes back when the
+ * last token is given back (`resumeCompaction`), or collected: a session that ends without
+ * giving it back (a killed CLI) releases its remote objects, and a FinalizationRegistry switches
+ * compaction on at a later GC. Tokens are counted, so two tracking sessions do not undo each other.
+ */
+const SUSPEND_COMPACTION = `(() => {
+  const v8 = globalThis.process?.getBuiltinModule?.('v8');
+  if (!v8) return false;
+  const key = Symbol.for('leak-inspector.compaction');
+  let state = globalThis[key];
+  if (!state) {
+    const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\\s+/)];
+    if (args.some((arg) => /^--no[-_]compact$/.test(arg))) return false;
+    state = {
+      tokens: 0,
+      release() {
+        if (--state.tokens > 0) return;
+        delete globalThis[key];
+        v8.setFlagsFromString('--compact');
+      },
+    };
+    state.registry = new FinalizationRegistry(() => state.release());
+    Object.defineProperty(globalThis, key, { value: state, configurable: true });
+    v8.setFlagsFromString('--no-compact');
+  }
+  const token = {};
+  state.tokens++;
+  state.registry.register(token, undefined, token);
+  return token;
+})()`;
+
+const RESUME_COMPACTION = `function () {
+  const state = globalThis[Symbol.for('leak-inspector.compaction')];
+  if (state?.registry.unregister(this)) state.release();
+}`;
+
+const COMPACTION_GROUP = 'leak-inspector-compaction';
+
+/**
+ * Starts V8's allocation tracking: from now on every object the thread allocates records its
+ * allocation stack, and the next snapshot carries them (`trace_tree`, node `trace_node_id`).
+ * GC compaction is suspended meanwhile (see `SUSPEND_COMPACTION`): give `compactionToken` to
+ * `resumeCompaction` after the last snapshot. Tracking slows the target a lot (every allocation
+ * walks the stack, and V8's heap-stats timer runs a full GC every 50 ms or more): stop it as
+ * soon as the scenario is over, with `takeHeapSnapshot(…, { stopsAllocationTracking: true })`
+ * or `stopAllocationTracking`. Ending the session stops both (V8 disables a closing session's
+ * heap profiler; the token is collected).
+ */
+export async function startAllocationTracking(session: CdpSession): Promise<{ compactionToken?: string }> {
+  await inFlight.get(session);
+  await session.send('HeapProfiler.enable');
+  const { result } = await session.send('Runtime.evaluate', { expression: SUSPEND_COMPACTION, objectGroup: COMPACTION_GROUP, silent: true });
+  const compactionToken = result.type === 'object' ? result.objectId : undefined;
+  try {
+    await session.send('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+  } catch (error) {
+    if (compactionToken) await resumeCompaction(session, compactionToken).catch(() => undefined);
+    throw error;
+  }
+  return compactionToken ? { compactionToken } : {};
+}
+
+/** Switches GC compaction back on (unless another session still tracks) with the token `startAllocationTracking` gave. */
+export async function resumeCompaction(session: CdpSession, compactionToken: string): Promise<void> {
+  if (session.isClosed) return;
+  const { exceptionDetails } = await session.send('Runtime.callFunctionOn', { functionDeclaration: RESUME_COMPACTION, objectId: compactionToken, silent: true });
+  await session.send('Runtime.releaseObject', { objectId: compactionToken });
+  if (exceptionDetails) throw new Error(`could not switch GC compaction back on in ${session.label}: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+}
+
+/**
+ * Stops allocation tracking without keeping a snapshot. V8 only stops by taking one (a pause
+ * like any snapshot; its chunks are dropped); `HeapProfiler.disable` would stop it without, but
+ * clears the heap ids of every session on the isolate. A closed session has nothing to stop.
+ */
+export async function stopAllocationTracking(session: CdpSession): Promise<void> {
+  if (session.isClosed) return;
+  await inFlight.get(session);
+  const command = session.send('HeapProfiler.stopTrackingHeapObjects', { reportProgress: false }, { timeoutMs: Infinity });
+  const settled = command.catch(() => undefined);
+  inFlight.set(session, settled);
+  void settled.then(() => inFlight.get(session) === settled && inFlight.delete(session));
+  await command;
 }
 
 /**

@@ -172,6 +172,31 @@ export interface HolderHop {
   agent?: boolean;
 }
 
+/** One frame of an allocation stack V8 recorded. */
+export interface HeapAllocationFrame {
+  /** The function's name, `(anonymous)` when it has none. */
+  functionName: string;
+  /** The script's URL or path as V8 names it (`file:///app/dist/rooms.js`, `/app/rooms.js`). */
+  scriptName: string;
+  /**
+   * Where the function is defined, 0-based (V8's allocation tracker records the function of
+   * each frame, not the line in it that allocated).
+   */
+  location: HeapScriptLocation;
+}
+
+/**
+ * Where new objects were allocated, from V8's allocation stacks (`check --heap --alloc-stacks`:
+ * allocation tracking ran between the snapshots): the innermost frame of the program's own code
+ * (Node's internals, V8's builtins and the agent's script skipped) and the frames calling it.
+ */
+export interface HeapAllocationSite extends HeapAllocationFrame {
+  /** Its callers, outward, only the program's frames (a few): the engine looks through them for the first one outside libraries. */
+  callers: HeapAllocationFrame[];
+  /** New objects allocated by this stack. */
+  count: number;
+}
+
 /** What a group of entries is: a class (`{id, socket, joinedAt}`, `Socket`) or closures of one function. */
 export interface HeapEntryKind {
   className: string;
@@ -182,6 +207,12 @@ export interface HeapEntryKind {
   functionName?: string;
   /** Retained bytes of these new entries. */
   bytes: number;
+  /**
+   * With allocation stacks only: where these new entries were allocated, most first (a few).
+   * Entries whose stack V8 lost (see `HolderGrowth.allocationStacks`) or ran only in Node's
+   * internals are in no site, so the counts may add up to less than `count`.
+   */
+  allocatedBy?: HeapAllocationSite[];
 }
 
 /** A Map, Set, array or dictionary object that holds more entries in the second snapshot. */
@@ -220,6 +251,8 @@ export interface ListenerGroup {
   /** From the emitter toward the roots. */
   holder: HolderHop[];
   ownerGone: number;
+  /** With allocation stacks only: where the new listeners were registered (the stack that made the function, or Node's record of it), most first (as `HeapEntryKind.allocatedBy`). */
+  allocatedBy?: HeapAllocationSite[];
 }
 
 /** A promise pending in both snapshots whose reaction list grew. */
@@ -230,7 +263,10 @@ export interface GrownReactions {
   newReactions: number;
   /** Retained bytes of the new reactions (their handlers and derived promises). */
   addedBytes: number;
-  /** The handlers of the new reactions, by function (an `await`'s by its async function). */
+  /**
+   * The handlers of the new reactions, by function (an `await`'s by its async function); their
+   * `allocatedBy` is where the reactions were added (the stack that called `then` or awaited).
+   */
   handlers: HeapEntryKind[];
   holder: HolderHop[];
 }
@@ -241,6 +277,12 @@ export interface HolderGrowth {
   /** The listener census: groups that grew or hold many listeners. */
   listeners: ListenerGroup[];
   reactions: GrownReactions[];
+  /**
+   * True when the second snapshot carried V8's allocation stacks (`allocatedBy` filled in). V8
+   * loses the stack of an object the GC moves after V8 has given it a heap id (its heap-stats
+   * timer does that every 50 ms or more while tracking), so some new objects have none.
+   */
+  allocationStacks?: boolean;
 }
 
 /**

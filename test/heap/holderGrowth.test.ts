@@ -7,16 +7,20 @@
  * and never report Node's internals or the agent.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildSync } from 'esbuild';
+import { attach, type CdpSession } from '../../src/cdp';
 import { HeapGrowthProbe } from '../../src/engine/heapGrowth';
+import { takeHeapSnapshot } from '../../src/heap';
+import { parseHeapSnapshotFile } from '../../src/heap/parser/parseSnapshot';
 import { InspectorSession } from '../../src/engine/inspectorSession';
 import type { Suspect } from '../../src/protocol/report';
+import { checkJson } from '../cli/checkRun';
 import { spawnProcess, type Cleanup } from '../helpers/inspectedProcess';
 import { targetNode } from '../helpers/nodeVersions';
 
@@ -40,13 +44,23 @@ function lineOf(marker: string): number {
   return index + 1;
 }
 
-async function startLobby(t: Cleanup, mode: 'leak' | 'clean', node = process.execPath): Promise<{ session: InspectorSession; port: number }> {
+async function startLobby(t: Cleanup, mode: 'leak' | 'clean', node = process.execPath): Promise<{ session: InspectorSession; port: number; url: string }> {
   const target = spawnProcess(t, node, ['--inspect=127.0.0.1:0', SCRIPT], { env: { ...process.env, LOBBY_MODE: mode } });
   const [, url] = await target.waitForOutput(/Debugger listening on (ws:\/\/\S+)/, 10_000);
   const [, port] = await target.waitForOutput(/listening (\d+)/, 10_000);
   const session = await InspectorSession.attach(url);
   t.after(() => session.detach().catch(() => undefined));
-  return { session, port: Number(port) };
+  return { session, port: Number(port), url };
+}
+
+/** Whether V8 still tracks allocations (a snapshot now carries stacks) and GC compaction is still suspended (the probe's state in the target). */
+async function trackingLeft(session: CdpSession): Promise<{ tracking: boolean; compactionSuspended: boolean }> {
+  const file = path.join(outDir, `probe-${Date.now()}.heapsnapshot`);
+  await takeHeapSnapshot(session, file);
+  const tracking = parseHeapSnapshotFile(file).allocationTrace !== null;
+  rmSync(file);
+  const { result } = await session.send('Runtime.evaluate', { expression: `globalThis[Symbol.for('leak-inspector.compaction')] !== undefined`, returnByValue: true });
+  return { tracking, compactionSuspended: result.value === true };
 }
 
 /** `players` real connections at once; each sends `messages` lines (one `ok` back per line), then hangs up. */
@@ -70,10 +84,10 @@ async function playRound(port: number, players: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
-async function scenario(t: Cleanup, mode: 'leak' | 'clean', node?: string): Promise<Suspect[]> {
+async function scenario(t: Cleanup, mode: 'leak' | 'clean', node?: string, options: { allocationStacks?: boolean } = {}): Promise<Suspect[]> {
   const { session, port } = await startLobby(t, mode, node);
   await playRound(port, BEFORE_PLAYERS);
-  const probe = await HeapGrowthProbe.start(session);
+  const probe = await HeapGrowthProbe.start(session, options);
   t.after(() => probe.dispose());
   await playRound(port, PLAYERS);
   const report = await probe.finish();
@@ -142,6 +156,82 @@ describe('growth by holder', () => {
     // Nothing else: no Node internal, no agent object, every suspect in the program's own source.
     for (const suspect of suspects) assert.equal(suspect.location?.path, SOURCE, `not the program's: ${suspect.title} ${suspect.holder}\n${shown}`);
     assert.ok(!/leak-inspector|agent/i.test(JSON.stringify(suspects)), shown);
+  });
+
+  test('with allocation stacks: the players Map\'s new entries are allocated by join() at its TypeScript line', async (t) => {
+    const suspects = await scenario(t, 'leak', undefined, { allocationStacks: true });
+    const shown = describeSuspects(suspects);
+    const players = find(suspects, 'holder', 'players');
+    assert.equal(players.growth, PLAYERS, shown);
+    const details = players.details.map((d) => `${d.label}: ${d.value}`).join('\n');
+    const joinLine = lineOf('function join(');
+    assert.ok(details.includes(`allocated by: join (${SOURCE}:${joinLine}) ×${PLAYERS}`), details);
+    const [path] = players.paths;
+    assert.ok(path, `no allocation path:\n${details}`);
+    assert.equal(path.count, PLAYERS);
+    assert.deepEqual({ ...path.stack[0], column: 0 }, { functionName: 'join', path: SOURCE, line: joinLine, column: 0, mapped: true });
+    // The tick listeners were made by join too; Node's internals and the agent are never a frame.
+    assert.match(find(suspects, 'listener', 'bus').details.map((d) => `${d.label}: ${d.value}`).join('\n'), new RegExp(`registered by: join \\(.*lobby\\.ts:${joinLine}\\) ×${PLAYERS}`));
+    for (const frame of suspects.flatMap((s) => s.paths.flatMap((p) => p.stack))) assert.equal(frame.path, SOURCE, JSON.stringify(frame));
+  });
+
+  test('allocation tracking leaves nothing behind: stopped by the "after" snapshot, by dispose without one, and when the session ends', async (t) => {
+    const { session, port, url } = await startLobby(t, 'leak');
+    const main = session.threadSessions[0].session;
+    const off = { tracking: false, compactionSuspended: false };
+
+    const finished = await HeapGrowthProbe.start(session, { allocationStacks: true });
+    t.after(() => finished.dispose());
+    assert.deepEqual(await trackingLeft(main), { tracking: true, compactionSuspended: true }, 'on while the scenario runs');
+    await playRound(port, 3);
+    await finished.finish();
+    assert.deepEqual(await trackingLeft(main), off, 'after finish');
+
+    const abandoned = await HeapGrowthProbe.start(session, { allocationStacks: true });
+    await abandoned.dispose();
+    assert.deepEqual(await trackingLeft(main), off, 'after a dispose without finish');
+
+    const dropped = await HeapGrowthProbe.start(session, { allocationStacks: true });
+    t.after(() => dropped.dispose());
+    await session.detach();
+    // V8 stops tracking as the session closes; the compaction token it held is collected at a later GC.
+    const again = await attach(url);
+    t.after(() => again.close());
+    let left = await trackingLeft(again);
+    for (let tries = 0; left.compactionSuspended && tries < 20; tries++) {
+      await again.send('HeapProfiler.collectGarbage');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      left = await trackingLeft(again);
+    }
+    assert.deepEqual(left, off, 'after the session ended without finish or dispose');
+  });
+
+  test('check --alloc-stacks (the command a user runs) announces the cost, reports where the new entries were allocated and leaves tracking off', async (t) => {
+    const target = spawnProcess(t, process.execPath, ['--inspect=127.0.0.1:0', SCRIPT], { env: { ...process.env, LOBBY_MODE: 'leak' } });
+    const [, url] = await target.waitForOutput(/Debugger listening on (ws:\/\/\S+)/, 10_000);
+    const port = Number((await target.waitForOutput(/listening (\d+)/, 10_000))[1]);
+    // The scenario: PLAYERS connections that each send one line, wait for its `ok` and hang up.
+    const players = path.join(outDir, 'players.js');
+    writeFileSync(
+      players,
+      `const { connect } = require('node:net');
+Promise.all(Array.from({ length: ${PLAYERS} }, () => new Promise((resolve, reject) => {
+  const socket = connect(${port}, '127.0.0.1', () => socket.write('move 1\\n'));
+  socket.on('data', (chunk) => chunk.toString().includes('ok') && socket.end());
+  socket.on('close', resolve).on('error', reject);
+}))).then(() => setTimeout(() => undefined, 300));
+`,
+    );
+    const run = await checkJson(url, ['--alloc-stacks', '--settle', '0'], [process.execPath, players]);
+    assert.equal(run.code, 1, 'the lobby leaks');
+    assert.match(run.stderr, /allocation stacks: V8 tracks every allocation/);
+    assert.ok(run.report.sampling.notes.some((note) => /allocation stacks tracked/.test(note)), run.report.sampling.notes.join('\n'));
+    const held = find(run.report.suspects, 'holder', 'players');
+    const allocated = held.details.find((d) => d.label === 'allocated by')?.value;
+    assert.equal(allocated, `join (${SOURCE}:${lineOf('function join(')}) ×${PLAYERS}`, held.details.map((d) => `${d.label}: ${d.value}`).join('\n'));
+    const after = await attach(url);
+    t.after(() => after.close());
+    assert.deepEqual(await trackingLeft(after), { tracking: false, compactionSuspended: false });
   });
 
   test('the clean lobby (every registration undone on leave) reports nothing medium or high', async (t) => {

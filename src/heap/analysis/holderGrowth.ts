@@ -4,10 +4,12 @@
  * (EventEmitter `_events`, EventTarget/AbortSignal `kEvents`) and the pending promises whose
  * reactions piled up — whatever their entries are — each with what its new entries are, the
  * bytes they retain (dominator-based) and the hops that hold it, for the engine to name by the
- * program's own variable or property. Containers are matched across snapshots by heap id.
+ * program's own variable or property; when the second snapshot carries V8's allocation stacks,
+ * also where the new entries were allocated. Containers are matched across snapshots by heap id.
  */
 import type { GrownContainer, GrownReactions, HeapEntryKind, HolderGrowth, ListenerGroup } from '../../protocol/heap';
 import type { RawHeapSnapshot } from '../parser/parseSnapshot';
+import { AllocationSiteCounter, AllocationStacks } from './allocationStacks';
 import { analyzeHeap, type HeapAnalysis } from './analyzeHeapGraph';
 import { ClosedConnections } from './closedConnections';
 import { ContainerReader, functionKey, type EmitterKind, type ListenerVisit } from './containerEntries';
@@ -51,6 +53,7 @@ export function analyzeHolderGrowth(earlier: EarlierSnapshot, later: RawHeapSnap
     containers: containers.map(({ ordinal, grown }) => ({ ...grown, holder: namer.hopsOf(ordinal) })),
     listeners: listenerGroups.map(({ emitter, group }) => ({ ...group, holder: namer.hopsOf(emitter) })),
     reactions: reactions.map(({ ordinal, grown }) => ({ ...grown, holder: namer.hopsOf(ordinal) })),
+    ...(study.allocations && { allocationStacks: true }),
   };
   namer.locateScopes([...result.containers, ...result.listeners, ...result.reactions].map((item) => item.holder));
   return result;
@@ -61,6 +64,8 @@ type Draft<T> = Omit<T, 'holder'>;
 class GrowthStudy {
   /** Arrays and maps that hold an emitter's listeners: reported by the census, not as containers. */
   readonly listenerStores = new Set<number>();
+  /** V8's allocation stacks, when allocation tracking ran before the second snapshot. */
+  readonly allocations: AllocationStacks | undefined;
   private readonly connections: ClosedConnections;
 
   constructor(
@@ -70,6 +75,7 @@ class GrowthStudy {
     private readonly retainers: RetainerIndex,
   ) {
     this.connections = new ClosedConnections(analysis.graph);
+    this.allocations = AllocationStacks.of(analysis.graph);
   }
 
   private isNew(node: number): boolean {
@@ -86,7 +92,7 @@ class GrowthStudy {
       if (beforeCount === undefined) continue;
       const afterCount = this.reader.count(node, kind);
       if (afterCount - beforeCount < minAdded) continue;
-      const kinds = new EntryKinds(this.analysis, this.retainers);
+      const kinds = new EntryKinds(this.analysis, this.retainers, this.allocations);
       let newEntries = 0;
       let addedBytes = 0;
       let ownerGone = 0;
@@ -105,12 +111,16 @@ class GrowthStudy {
 
   listenerGroups(censusMinCount: number): Array<{ emitter: number; group: Draft<ListenerGroup> }> {
     const { graph, retainedSizes } = this.analysis;
-    const groups = new Map<string, { emitter: number; kind: EmitterKind; event: string; fn: number; count: number; fresh: number; bytes: number; added: number; gone: number }>();
+    const groups = new Map<string, { emitter: number; kind: EmitterKind; event: string; fn: number; count: number; fresh: number; bytes: number; added: number; gone: number; sites?: AllocationSiteCounter }>();
     this.reader.forEachListener((listener: ListenerVisit) => {
       this.listenerStores.add(listener.store);
       const key = `${listener.emitter}\u0000${listener.event}\u0000${functionKey(graph, listener.fn)}`;
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { emitter: listener.emitter, kind: listener.kind, event: listener.event, fn: listener.fn, count: 0, fresh: 0, bytes: 0, added: 0, gone: 0 }));
+      if (!group) {
+        group = { emitter: listener.emitter, kind: listener.kind, event: listener.event, fn: listener.fn, count: 0, fresh: 0, bytes: 0, added: 0, gone: 0 };
+        if (this.allocations) group.sites = new AllocationSiteCounter(this.allocations);
+        groups.set(key, group);
+      }
       group.count++;
       // A Listener record dominates the records after it in its list: count its function and itself only.
       const bytes = listener.record === listener.fn || listener.fn < 0 ? retainedSizes[listener.record] : retainedSizes[listener.fn] + graph.raw.nodeSelfSizes[listener.record];
@@ -119,6 +129,8 @@ class GrowthStudy {
         group.fresh++;
         group.added += bytes;
         if (this.keepsClosedConnection(listener.fn >= 0 ? listener.fn : listener.record)) group.gone++;
+        // The record is the function itself, or what Node made for it (a `once` wrapper, an EventTarget `Listener`), whose program frame is the registering call.
+        group.sites?.add(listener.record);
       }
     });
     const found: Array<{ emitter: number; group: Draft<ListenerGroup> }> = [];
@@ -142,6 +154,7 @@ class GrowthStudy {
           retainedBytes: group.bytes,
           addedBytes: group.added,
           ownerGone: group.gone,
+          ...(group.sites && { allocatedBy: group.sites.top() }),
         },
       });
     }
@@ -158,7 +171,7 @@ class GrowthStudy {
       if (afterCount < minAdded) continue;
       const beforeCount = this.earlier.count(graph.raw.nodeIds[node]);
       if (beforeCount === undefined || afterCount - beforeCount < minAdded) continue;
-      const handlers = new EntryKinds(this.analysis, this.retainers);
+      const handlers = new EntryKinds(this.analysis, this.retainers, this.allocations);
       let newReactions = 0;
       let addedBytes = 0;
       this.reader.reactions(node, (reaction) => {
@@ -173,7 +186,8 @@ class GrowthStudy {
           if (nodeTypes[target] === graph.type.closure && (handler < 0 || !this.located(handler))) handler = target;
         }
         addedBytes += bytes;
-        if (handler >= 0) handlers.add(this.located(handler) ? handler : this.asyncFunctionOf(handler), bytes);
+        // The reaction record was allocated by whatever called `then` or awaited: where the reaction was added.
+        if (handler >= 0) handlers.add(this.located(handler) ? handler : this.asyncFunctionOf(handler), bytes, reaction);
       });
       if (newReactions === 0) continue;
       found.push({ ordinal: node, grown: { promise: this.retainers.object(node), beforeCount, afterCount, newReactions, addedBytes, handlers: handlers.top() } });
@@ -212,16 +226,19 @@ class GrowthStudy {
   }
 }
 
-/** New entries grouped by class (closures by function), with their retained bytes. */
+/** New entries grouped by class (closures by function), with their retained bytes and, with allocation stacks, where they were allocated. */
 class EntryKinds {
   private readonly kinds = new Map<string, HeapEntryKind>();
+  private readonly sites = new Map<HeapEntryKind, AllocationSiteCounter>();
 
   constructor(
     private readonly analysis: HeapAnalysis,
     private readonly retainers: RetainerIndex,
+    private readonly allocations: AllocationStacks | undefined,
   ) {}
 
-  add(node: number, bytes: number): void {
+  /** `allocated`: the object whose allocation stack counts (the entry itself unless said). */
+  add(node: number, bytes: number, allocated = node): void {
     const { graph, classNames } = this.analysis;
     const className = graph.string(classNames[node]);
     const closure = graph.raw.nodeTypes[node] === graph.type.closure;
@@ -233,12 +250,18 @@ class EntryKinds {
       if (ref.location) kind.location = ref.location;
       if (closure) kind.functionName = ref.name;
       this.kinds.set(key, kind);
+      if (this.allocations) this.sites.set(kind, new AllocationSiteCounter(this.allocations));
     }
     kind.count++;
     kind.bytes += bytes;
+    this.sites.get(kind)?.add(allocated);
   }
 
   top(): HeapEntryKind[] {
-    return [...this.kinds.values()].sort((a, b) => b.count - a.count || b.bytes - a.bytes).slice(0, MAX_ENTRY_KINDS);
+    const top = [...this.kinds.values()].sort((a, b) => b.count - a.count || b.bytes - a.bytes).slice(0, MAX_ENTRY_KINDS);
+    return top.map((kind) => {
+      const sites = this.sites.get(kind);
+      return sites ? { ...kind, allocatedBy: sites.top() } : kind;
+    });
   }
 }

@@ -1,7 +1,7 @@
 /** Reads a `.heapsnapshot` file chunk by chunk into typed arrays (see tokenizer.ts). */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { HeapSnapshotParseError } from './parseError';
-import { EdgeSink, IGNORED_NUMBERS, LocationSink, NodeSink, type NumberSink, type SnapshotHeader } from './sinks';
+import { EdgeSink, IGNORED_NUMBERS, LocationSink, NodeSink, TraceFunctionSink, TraceTreeSink, type NumberSink, type SnapshotHeader } from './sinks';
 import { StringTable } from './stringTable';
 import { SnapshotTokenizer, type SectionHandler } from './tokenizer';
 
@@ -26,8 +26,31 @@ export interface RawHeapSnapshot {
   nodeLocations: Uint32Array | null;
   /** script id, line, column per distinct location. */
   locationPositions: number[];
+  /** Per node: the id of the allocation trace node that allocated it, 0 if unknown; null when no node has one. */
+  nodeTraceIds: Uint32Array | null;
+  /** The allocation stacks, when the snapshot was taken with allocation tracking on. */
+  allocationTrace: AllocationTrace | null;
   strings: StringTable;
   fileBytes: number;
+}
+
+/**
+ * V8's allocation stacks (a snapshot taken while `HeapProfiler.startTrackingHeapObjects` with
+ * `trackAllocations` ran): a call tree whose node ids the snapshot's nodes name (`nodeTraceIds`).
+ * Arrays by trace node id (V8 numbers them 1, 2, … as it meets new stacks), then by function.
+ */
+export interface AllocationTrace {
+  /** Per trace node id: its caller's trace node id, 0 for the root. */
+  parentIds: Uint32Array;
+  /** Per trace node id: its function (an index of the function arrays below), -1 for an id not in the tree. */
+  functionIndexes: Int32Array;
+  /** Per function: its name and its script's name (string table indexes), the script id. */
+  functionNames: Uint32Array;
+  scriptNames: Uint32Array;
+  scriptIds: Uint32Array;
+  /** Per function: where it is defined, 0-based; -1 when V8 did not know. */
+  lines: Int32Array;
+  columns: Int32Array;
 }
 
 export interface ParseOptions {
@@ -43,6 +66,8 @@ class SnapshotBuilder implements SectionHandler {
   nodes: NodeSink | undefined;
   edges: EdgeSink | undefined;
   locations: LocationSink | undefined;
+  traceFunctions: TraceFunctionSink | undefined;
+  traceTree: TraceTreeSink | undefined;
   readonly strings = new StringTable();
 
   requireHeader(offset: number): SnapshotHeader {
@@ -79,8 +104,19 @@ class SnapshotBuilder implements SectionHandler {
         const nodes = this.nodes;
         return (this.locations = this.wrap(() => new LocationSink(fields, nodes.count, header.meta.node_fields.length), offset));
       }
+      case 'trace_function_infos': {
+        const header = this.requireHeader(offset);
+        const fields = header.meta.trace_function_info_fields;
+        if (!fields) return IGNORED_NUMBERS;
+        return (this.traceFunctions = this.wrap(() => new TraceFunctionSink(fields, header.trace_function_count ?? 0), offset));
+      }
+      case 'trace_tree': {
+        const fields = this.requireHeader(offset).meta.trace_node_fields;
+        // Without the field names the nesting cannot be read: skipped as an unknown value.
+        if (!fields) return undefined;
+        return (this.traceTree = this.wrap(() => new TraceTreeSink(fields), offset));
+      }
       case 'samples':
-      case 'trace_function_infos':
         return IGNORED_NUMBERS;
       default:
         return undefined;
@@ -176,8 +212,53 @@ function finish(builder: SnapshotBuilder, fileBytes: number): RawHeapSnapshot {
     edgeTargets: edges.targets,
     nodeLocations: builder.locations?.nodeLocations ?? null,
     locationPositions: builder.locations?.positions ?? [],
+    ...allocationTraceOf(builder, nodes.traceNodeIds, fileBytes),
     strings,
     fileBytes,
+  };
+}
+
+/** The allocation trace, checked against the nodes and strings that name it; nothing when the snapshot has none. */
+function allocationTraceOf(builder: SnapshotBuilder, nodeTraceIds: Uint32Array | null, offset: number): Pick<RawHeapSnapshot, 'nodeTraceIds' | 'allocationTrace'> {
+  const { traceTree: tree, traceFunctions: functions, strings } = builder;
+  if (!tree || tree.count === 0) {
+    if (nodeTraceIds) throw new HeapSnapshotParseError('nodes name allocation trace nodes, but the snapshot has no trace_tree', offset);
+    return { nodeTraceIds: null, allocationTrace: null };
+  }
+  const functionCount = functions?.count ?? 0;
+  let maxId = 0;
+  for (let t = 0; t < tree.count; t++) maxId = Math.max(maxId, tree.ids[t]);
+  // V8 numbers trace nodes 1…n; a sparse numbering would make the by-id arrays huge.
+  if (maxId > 4 * tree.count + 1024) throw new HeapSnapshotParseError(`trace node ids go up to ${maxId} for ${tree.count} trace nodes`, offset);
+  const parentIds = new Uint32Array(maxId + 1);
+  const functionIndexes = new Int32Array(maxId + 1).fill(-1);
+  for (let t = 0; t < tree.count; t++) {
+    const id = tree.ids[t];
+    if (functionIndexes[id] !== -1) throw new HeapSnapshotParseError(`trace node id ${id} appears twice`, offset);
+    if (tree.functions[t] >= functionCount) throw new HeapSnapshotParseError(`trace node ${id} names function ${tree.functions[t]}, but there are ${functionCount} trace functions`, offset);
+    functionIndexes[id] = tree.functions[t];
+    parentIds[id] = tree.parents[t] === 0 ? 0 : tree.ids[tree.parents[t] - 1];
+  }
+  if (nodeTraceIds) {
+    for (let n = 0; n < nodeTraceIds.length; n++) {
+      const id = nodeTraceIds[n];
+      if (id !== 0 && !(functionIndexes[id] >= 0)) throw new HeapSnapshotParseError(`node ${n} names allocation trace node ${id}, which is not in the trace_tree`, offset);
+    }
+  }
+  const trace = functions as TraceFunctionSink;
+  checkStringIndexes(trace.names.subarray(0, functionCount), strings.count, 'trace function', offset);
+  checkStringIndexes(trace.scriptNames.subarray(0, functionCount), strings.count, 'trace function script', offset);
+  return {
+    nodeTraceIds,
+    allocationTrace: {
+      parentIds,
+      functionIndexes,
+      functionNames: trace.names.slice(0, functionCount),
+      scriptNames: trace.scriptNames.slice(0, functionCount),
+      scriptIds: trace.scriptIds.slice(0, functionCount),
+      lines: trace.lines.slice(0, functionCount),
+      columns: trace.columns.slice(0, functionCount),
+    },
   };
 }
 

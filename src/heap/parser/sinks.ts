@@ -1,6 +1,6 @@
 /**
- * Where the numbers of the `nodes`, `edges` and `locations` arrays go as they are tokenised:
- * straight into per-field typed arrays, never into a JS array of the whole section.
+ * Where the numbers of the `nodes`, `edges`, `locations` and allocation-trace arrays go as they
+ * are tokenised: straight into per-field typed arrays, never into a JS array of the whole section.
  */
 import { HeapSnapshotParseError } from './parseError';
 
@@ -8,6 +8,12 @@ export interface NumberSink {
   put(value: number, offset: number): void;
   /** Called at the closing bracket; throws if the array is incomplete. */
   finish(offset: number): void;
+  /**
+   * Only for a nested array (`trace_tree`): a `[` inside it, and the matching `]`. A flat sink
+   * leaves them out, and a `[` inside its array is an error.
+   */
+  open?(offset: number): void;
+  close?(offset: number): void;
 }
 
 /** The `snapshot` object at the head of the file (only the fields used here). */
@@ -18,15 +24,19 @@ export interface SnapshotHeader {
     edge_fields: string[];
     edge_types: [string[], ...unknown[]];
     location_fields?: string[];
+    /** Present in V8's snapshots; the sections they describe are empty unless allocations were tracked. */
+    trace_function_info_fields?: string[];
+    trace_node_fields?: string[];
   };
   node_count?: number;
   edge_count?: number;
+  trace_function_count?: number;
   root_index?: number;
   extra_native_bytes?: number;
 }
 
 /** Grows a typed array by doubling when the header did not say how many values come. */
-function grown<T extends Uint8Array | Uint32Array>(array: T, needed: number): T {
+function grown<T extends Uint8Array | Uint32Array | Int32Array>(array: T, needed: number): T {
   let capacity = Math.max(1024, array.length);
   while (capacity < needed) capacity *= 2;
   const bigger = new (array.constructor as new (length: number) => T)(capacity);
@@ -42,6 +52,8 @@ export class NodeSink implements NumberSink {
   /** Per node ordinal: its first edge ordinal; one more entry at the end. */
   firstEdges: Uint32Array;
   detachedness: Uint8Array | null;
+  /** Per node: its allocation trace node id; allocated at the first non-zero one (V8 writes zeros unless allocations were tracked). */
+  traceNodeIds: Uint32Array | null = null;
   count = 0;
   private field = 0;
   private edgeTotal = 0;
@@ -53,7 +65,7 @@ export class NodeSink implements NumberSink {
     const required = ['type', 'name', 'id', 'self_size', 'edge_count'];
     const missing = required.filter((name) => !fields.includes(name));
     if (missing.length > 0) throw new Error(`snapshot.meta.node_fields lacks ${missing.join(', ')}`);
-    this.roles = Int8Array.from(fields, (name) => ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness'].indexOf(name));
+    this.roles = Int8Array.from(fields, (name) => ['type', 'name', 'id', 'self_size', 'edge_count', 'detachedness', 'trace_node_id'].indexOf(name));
     this.typeCount = header.meta.node_types[0].length;
     const capacity = header.node_count ?? 0;
     this.types = new Uint8Array(capacity);
@@ -88,6 +100,9 @@ export class NodeSink implements NumberSink {
       case 5:
         (this.detachedness as Uint8Array)[ordinal] = value;
         break;
+      case 6:
+        if (value !== 0) (this.traceNodeIds ??= new Uint32Array(this.types.length))[ordinal] = value;
+        break;
     }
     if (++this.field === this.roles.length) {
       this.field = 0;
@@ -113,6 +128,7 @@ export class NodeSink implements NumberSink {
     this.selfSizes = grown(this.selfSizes, nodes);
     this.firstEdges = grown(this.firstEdges, this.types.length + 1);
     if (this.detachedness) this.detachedness = grown(this.detachedness, nodes);
+    if (this.traceNodeIds) this.traceNodeIds = grown(this.traceNodeIds, nodes);
   }
 
   /** Drops the spare capacity left by growing (only when the header had no node_count). */
@@ -124,6 +140,7 @@ export class NodeSink implements NumberSink {
     this.selfSizes = this.selfSizes.slice(0, this.count);
     this.firstEdges = this.firstEdges.slice(0, this.count + 1);
     if (this.detachedness) this.detachedness = this.detachedness.slice(0, this.count);
+    if (this.traceNodeIds) this.traceNodeIds = this.traceNodeIds.slice(0, this.count);
   }
 }
 
@@ -236,5 +253,144 @@ export class LocationSink implements NumberSink {
   }
 }
 
-/** Numbers of a section we do not keep (`samples`, `trace_function_infos`). */
+/**
+ * `trace_function_infos`: the functions of V8's allocation stacks, one record per function. V8
+ * writes a function's position 1-based with 0 for unknown (`SerializePosition` in
+ * heap-snapshot-generator.cc); they are kept 0-based here, -1 for unknown, like `locations`.
+ */
+export class TraceFunctionSink implements NumberSink {
+  /** String table indexes. */
+  names: Uint32Array;
+  scriptNames: Uint32Array;
+  scriptIds: Uint32Array;
+  /** Where the function is defined (not where it allocated: V8 records no more), 0-based; -1 unknown. */
+  lines: Int32Array;
+  columns: Int32Array;
+  count = 0;
+  private field = 0;
+  private readonly roles: Int8Array;
+
+  constructor(fields: string[], expected: number) {
+    const required = ['name', 'script_name', 'script_id', 'line', 'column'];
+    const missing = required.filter((name) => !fields.includes(name));
+    if (missing.length > 0) throw new Error(`snapshot.meta.trace_function_info_fields lacks ${missing.join(', ')}`);
+    this.roles = Int8Array.from(fields, (name) => required.indexOf(name));
+    this.names = new Uint32Array(expected);
+    this.scriptNames = new Uint32Array(expected);
+    this.scriptIds = new Uint32Array(expected);
+    this.lines = new Int32Array(expected);
+    this.columns = new Int32Array(expected);
+  }
+
+  put(value: number): void {
+    const ordinal = this.count;
+    if (this.field === 0 && ordinal >= this.names.length) {
+      this.names = grown(this.names, ordinal + 1);
+      this.scriptNames = grown(this.scriptNames, ordinal + 1);
+      this.scriptIds = grown(this.scriptIds, ordinal + 1);
+      this.lines = grown(this.lines, ordinal + 1);
+      this.columns = grown(this.columns, ordinal + 1);
+    }
+    switch (this.roles[this.field]) {
+      case 0:
+        this.names[ordinal] = value;
+        break;
+      case 1:
+        this.scriptNames[ordinal] = value;
+        break;
+      case 2:
+        this.scriptIds[ordinal] = value;
+        break;
+      case 3:
+        this.lines[ordinal] = value - 1;
+        break;
+      case 4:
+        this.columns[ordinal] = value - 1;
+        break;
+    }
+    if (++this.field === this.roles.length) {
+      this.field = 0;
+      this.count++;
+    }
+  }
+
+  finish(offset: number): void {
+    if (this.field !== 0) throw new HeapSnapshotParseError(`the trace_function_infos array ends in the middle of function ${this.count}`, offset);
+  }
+}
+
+/**
+ * `trace_tree`: V8's allocation stacks as a call tree, each node `[id, function_info_index,
+ * count, size, [children…]]` (field order from `meta.trace_node_fields`), read as it streams:
+ * per trace node, in the order met, its id, its parent's order + 1 (0 for a root) and its
+ * function. Allocation counts and sizes are not kept (the snapshot's own nodes say what lives).
+ */
+export class TraceTreeSink implements NumberSink {
+  ids: Uint32Array = new Uint32Array(0);
+  parents: Uint32Array = new Uint32Array(0);
+  functions: Uint32Array = new Uint32Array(0);
+  count = 0;
+  private readonly roles: Int8Array;
+  /** Field expected next at the current depth, the trace node being read there (-1 before its first field) and its parent (-1 at the top). */
+  private field = 0;
+  private node = -1;
+  private parent = -1;
+  private readonly outer: Array<{ field: number; node: number; parent: number }> = [];
+
+  constructor(fields: string[]) {
+    const required = ['id', 'function_info_index', 'children'];
+    const missing = required.filter((name) => !fields.includes(name));
+    if (missing.length > 0) throw new Error(`snapshot.meta.trace_node_fields lacks ${missing.join(', ')}`);
+    this.roles = Int8Array.from(fields, (name) => required.indexOf(name));
+  }
+
+  put(value: number, offset: number): void {
+    this.beginField();
+    switch (this.roles[this.field]) {
+      case 0:
+        this.ids[this.node] = value;
+        break;
+      case 1:
+        this.functions[this.node] = value;
+        break;
+      case 2:
+        throw new HeapSnapshotParseError(`trace node ${this.count - 1} has a number where its children array belongs`, offset);
+    }
+    this.field = (this.field + 1) % this.roles.length;
+  }
+
+  open(offset: number): void {
+    this.beginField();
+    if (this.roles[this.field] !== 2) throw new HeapSnapshotParseError(`trace node ${this.count - 1} has an array where a number belongs`, offset);
+    this.outer.push({ field: this.field, node: this.node, parent: this.parent });
+    this.parent = this.node;
+    this.node = -1;
+    this.field = 0;
+  }
+
+  close(offset: number): void {
+    const outer = this.outer.pop();
+    if (this.field !== 0 || !outer) throw new HeapSnapshotParseError(`a children array of the trace tree ends in the middle of trace node ${this.count - 1}`, offset);
+    ({ node: this.node, parent: this.parent } = outer);
+    this.field = (outer.field + 1) % this.roles.length;
+  }
+
+  finish(offset: number): void {
+    if (this.field !== 0 || this.outer.length > 0) throw new HeapSnapshotParseError(`the trace_tree array ends in the middle of trace node ${this.count - 1}`, offset);
+  }
+
+  /** At the first field of a trace node: a new one, child of the node whose children are being read. */
+  private beginField(): void {
+    if (this.field !== 0) return;
+    this.node = this.count++;
+    if (this.node >= this.ids.length) {
+      this.ids = grown(this.ids, this.count);
+      this.parents = grown(this.parents, this.count);
+      this.functions = grown(this.functions, this.count);
+    }
+    this.parents[this.node] = this.parent + 1;
+  }
+}
+
+/** Numbers of a section we do not keep (`samples`). */
 export const IGNORED_NUMBERS: NumberSink = { put: () => undefined, finish: () => undefined };

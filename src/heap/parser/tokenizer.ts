@@ -2,8 +2,9 @@
  * A byte-level, resumable tokenizer of the `.heapsnapshot` JSON. It is fed chunks of any size
  * (a chunk may end anywhere: inside a number, an escape or a multi-byte UTF-8 character) and
  * never holds more than one chunk plus one string: the `snapshot` header is captured and
- * JSON.parse'd alone, numbers go to typed-array sinks, each string's bytes go to the string
- * table, and the sections not needed (`trace_tree`, unknown keys) are skipped.
+ * JSON.parse'd alone, numbers go to typed-array sinks (nested arrays of numbers, `trace_tree`,
+ * to a sink that takes the brackets too), each string's bytes go to the string table, and the
+ * sections not needed (unknown keys) are skipped.
  */
 import { HeapSnapshotParseError } from './parseError';
 import type { NumberSink, SnapshotHeader } from './sinks';
@@ -77,6 +78,8 @@ export class SnapshotTokenizer {
   private afterNumber = false;
   /** A comma was just seen: the array may not close here. */
   private afterComma = false;
+  /** Arrays open inside a nested number array. */
+  private nesting = 0;
 
   // String arrays.
   private table: StringTable | undefined;
@@ -156,7 +159,7 @@ export class SnapshotTokenizer {
             if (this.mode === Mode.NumbersOpen) {
               this.mode = Mode.Numbers;
               this.afterNumber = this.afterComma = false;
-              this.value = this.digits = 0;
+              this.value = this.digits = this.nesting = 0;
             } else {
               this.mode = Mode.StringsBetween;
               this.afterString = this.afterComma = false;
@@ -324,8 +327,20 @@ export class SnapshotTokenizer {
         if (!afterNumber) this.fail(`unexpected "," in "${this.keyText()}"`, i);
         afterNumber = false;
         this.afterComma = true;
+      } else if (c === OPEN_BRACKET && sink.open) {
+        if (afterNumber) this.fail(`missing "," before "[" in "${this.keyText()}"`, i);
+        sink.open(this.base + i);
+        this.nesting++;
+        this.afterComma = false;
       } else if (c === CLOSE_BRACKET) {
         if (this.afterComma) this.fail(`"]" right after "," in "${this.keyText()}"`, i);
+        if (this.nesting > 0) {
+          // The inner array is one value of the outer one: a comma or "]" must follow.
+          (sink.close as (offset: number) => void)(this.base + i);
+          this.nesting--;
+          afterNumber = true;
+          continue;
+        }
         sink.finish(this.base + i);
         this.mode = Mode.AfterValue;
         i++;
