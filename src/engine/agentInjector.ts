@@ -25,6 +25,9 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   // Each sampled creation costs a few µs to capture and ~20 µs to format: 100 a second is
   // plenty to locate every site (unsampled creations join the site of their callback's code).
   stackBudgetPerSecond: 100,
+  // Registrations outnumber creations on a busy server, and a group needs one sampled stack to
+  // be located at its registering line rather than at its function: they keep 200.
+  listenerBudgetPerSecond: 200,
   promiseBudgetPerSecond: 100,
   promiseDutyCycle: 0.1,
   maxFrames: 12,
