@@ -117,7 +117,8 @@ describe('leak detection on the sample server', { concurrency: false }, () => {
     assert.equal(top.type, 'Promise');
     const chain = new Map([
       ['player-session.ts', linesOf('player-session.ts', 'return new Promise<void>')],
-      ['battle.ts', linesOf('battle.ts', 'await Promise.all(')],
+      // The battle's own async run() that awaits the ready check, located at its function.
+      ['battle.ts', [...linesOf('battle.ts', 'await Promise.all('), ...linesOf('battle.ts', 'async run(')]],
       // The outermost link: the promise of the async startMatch itself, located at its function.
       ['game-server.ts', [...linesOf('game-server.ts', 'await battle.run()'), ...linesOf('game-server.ts', 'private async startMatch(')]],
     ]);
