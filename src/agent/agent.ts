@@ -17,7 +17,7 @@ import { Patcher } from './patcher';
 import { PromiseTracking } from './promises';
 import { Registry, siteKeyOf, type ResourceRecord } from './registry';
 import { callbackKey, SiteBuilder, SnapshotObjects } from './sites';
-import { StackSampler, stackReads } from './stacks';
+import { forgetKnownStacks, StackSampler, stackReads } from './stacks';
 import { Timeline } from './timeline';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
 
@@ -146,7 +146,7 @@ export class Agent {
       totalsByType: totals,
       openConnections: liveHandles.reduce((open, { server }) => (server ? open + 1 : open), 0),
       sites,
-      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped, reads: { ...stackReads } },
+      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped, taken: this.sampler.taken, reads: { ...stackReads } },
       warnings: capabilityWarnings(this.timerListsFound, this.ownership),
       listeners,
       listenerCensus: this.listeners.status(),
@@ -184,6 +184,7 @@ export class Agent {
     this.timers.clear();
     this.listeners.clear();
     this.registry.clear();
+    forgetKnownStacks();
     this.siteIds.clear();
     this.toFormat.length = 0;
     this.callbacks = new SnapshotObjects();

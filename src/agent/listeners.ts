@@ -18,7 +18,7 @@ import type { AgentListenerCensus, AgentListenerGroup, RawFrame } from '../proto
 import type { OwnerInfo, OwnershipTracker } from './ownership';
 import type { Patcher } from './patcher';
 import { callbackKey } from './sites';
-import { formatStack, stackKey, type StackHolder, type StackSampler } from './stacks';
+import { readStack, type StackHolder, type StackSampler } from './stacks';
 
 interface Registration {
   /** Raw stack until formatted (ahead of snapshots by `tick`, or by the census). */
@@ -61,7 +61,6 @@ const MAX_EMITTERS = 200_000;
 /** Emitters first seen within one tick, at most (a burst past it is counted as dropped). */
 const MAX_FRESH = 50_000;
 const MAX_FORMAT_PER_TICK = 200;
-const MAX_SHARED_STACKS = 10_000;
 const HINT_LENGTH = 80;
 /** Listeners per group handed over for the engine's owner check (a few CDP calls each). */
 const OWNER_SAMPLES = 5;
@@ -78,7 +77,6 @@ export class ListenerTracking {
   private seen = new WeakSet<object>();
   private records = new WeakMap<object, Registration>();
   private toFormat: Registration[] = [];
-  private readonly sharedStacks = new Map<string, { key: string; frames: RawFrame[] }>();
   private readonly codeKeys = new WeakMap<object, string>();
   /** Listener function → a short id of its code (`callbackKey`), so the census never hashes source text per listener. */
   private codeIds = new WeakMap<object, number>();
@@ -128,7 +126,7 @@ export class ListenerTracking {
   }
 
   status(): AgentListenerCensus {
-    const sampling = { budgetPerSecond: this.sampler.budgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped };
+    const sampling = { budgetPerSecond: this.sampler.budgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped, taken: this.sampler.taken };
     const status: AgentListenerCensus = { emitters: this.emitters.length, dropped: this.dropped, sampling };
     if (this.scannedAt !== undefined) status.scannedAt = this.scannedAt;
     return status;
@@ -204,15 +202,14 @@ export class ListenerTracking {
     this.seen = new WeakSet();
     this.records = new WeakMap();
     this.toFormat = [];
-    this.sharedStacks.clear();
     this.groupIds.clear();
   }
 
-  /** Runs on every registration in the process: keep it to a lookup and a coin flip. */
-  private registered(emitter: unknown, listener: unknown, above: AnyFunction): void {
+  /** Runs on every registration in the process: keep it to a lookup, a length and a coin flip. */
+  private registered(emitter: unknown, event: unknown, listener: unknown, above: AnyFunction): void {
     if (emitter === null || typeof emitter !== 'object') return;
     if (!this.seen.has(emitter)) this.remember(emitter, false);
-    const holder = this.sampler.capture(above);
+    const holder = this.sampler.capture(above, this.crowds(emitter, event));
     if (!holder) return;
     const fn = unwrap(listener);
     if (fn === undefined) return;
@@ -221,13 +218,34 @@ export class ListenerTracking {
     this.toFormat.push(record);
   }
 
+  /**
+   * Whether this registration just brought its event's listeners on this emitter to 8, 16, 32 …
+   * or a multiple of 256. Stacks go where listeners pile up: a listener leak grows one emitter's
+   * list, and a few of its registrations then carry their line whatever the coin says, while the
+   * many emitters with a listener or two each (a connection's) stay on the coin.
+   */
+  private crowds(emitter: object, event: unknown): boolean {
+    let count = 0;
+    const events = (emitter as { _events?: Record<PropertyKey, unknown> })._events;
+    if (events !== null && typeof events === 'object') {
+      if (typeof event !== 'string' && typeof event !== 'symbol') return false;
+      const listeners = events[event];
+      count = Array.isArray(listeners) ? listeners.length : 0;
+    } else {
+      // An EventTarget: Node keeps each type's listener count on the list's root.
+      const root = this.eventTargetMap(emitter)?.get(event) as { size?: unknown } | undefined;
+      count = typeof root?.size === 'number' ? root.size : 0;
+    }
+    return count >= 8 && ((count & (count - 1)) === 0 || count % 256 === 0);
+  }
+
   /** Every wrapped method takes (event, listener, …). */
   private wrapAdd(patcher: Patcher, prototype: object, key: string): void {
     patcher.wrap(prototype, key, (original) => {
-      const registered = (emitter: unknown, listener: unknown) => this.registered(emitter, listener, wrapper);
+      const registered = (emitter: unknown, event: unknown, listener: unknown) => this.registered(emitter, event, listener, wrapper);
       const wrapper = function (this: unknown, ...args: unknown[]) {
         const result = (original as (...a: unknown[]) => unknown).apply(this, args);
-        registered(this, args[1]);
+        registered(this, args[0], args[1]);
         return result;
       };
       return wrapper as never;
@@ -383,17 +401,11 @@ export class ListenerTracking {
    */
   private keyOf(record: Registration): string | undefined {
     if (record.key === undefined && record.holder) {
-      const frames = formatStack(record.holder);
+      const read = readStack(record.holder);
       record.holder = undefined;
-      if (frames.length === 0) return undefined;
-      const key = stackKey(frames);
-      let shared = this.sharedStacks.get(key);
-      if (!shared) {
-        shared = { key, frames };
-        if (this.sharedStacks.size < MAX_SHARED_STACKS) this.sharedStacks.set(key, shared);
-      }
-      record.frames = shared.frames;
-      record.key = shared.key;
+      if (!read) return undefined;
+      record.frames = read.frames;
+      record.key = read.key;
     }
     return record.key;
   }

@@ -1,7 +1,7 @@
 /** Records of the resources the agent saw being created, keyed weakly by the resource. */
 import type { RawFrame, ResourceType } from '../protocol/agentSnapshot';
 import type { OwnerInfo } from './ownership';
-import { formatStack, stackKey, type StackHolder } from './stacks';
+import { readStack, type StackHolder } from './stacks';
 
 export interface ResourceRecord {
   type: ResourceType;
@@ -79,29 +79,30 @@ export class Registry {
 }
 
 /**
- * One site key and frames array per site, shared by its records: thousands of records come from
- * a handful of sites, and each would otherwise hold its own copy in the target's heap. Bounded,
- * for code that creates sites without end (eval); cleared with the registry.
+ * One site key string per site, shared by its records: thousands of records come from a handful
+ * of sites, and each would otherwise hold its own copy in the target's heap (the frames are
+ * shared by `readStack`). Bounded, for code that creates sites without end (eval); cleared with
+ * the registry.
  */
-const sharedSites = new Map<string, { siteKey: string; frames: RawFrame[] }>();
+const sharedSites = new Map<string, string>();
 const MAX_SHARED_SITES = 10_000;
 
 /** Formats the record's stack once and returns its site key (undefined without a stack). */
 export function siteKeyOf(record: ResourceRecord): string | undefined {
   if (record.siteKey === undefined && record.holder) {
-    const frames = formatStack(record.holder);
+    const read = readStack(record.holder);
     record.holder = undefined;
     // No frame to locate it by: the record is left stackless, so the resource joins the site
     // of its callback's code like an unsampled one, instead of one "no stack" site for all.
-    if (frames.length === 0) return undefined;
-    const siteKey = `${record.type}@${stackKey(frames)}`;
-    let shared = sharedSites.get(siteKey);
-    if (!shared) {
-      shared = { siteKey, frames };
-      if (sharedSites.size < MAX_SHARED_SITES) sharedSites.set(siteKey, shared);
+    if (!read) return undefined;
+    const built = `${record.type}@${read.key}`;
+    let siteKey = sharedSites.get(built);
+    if (siteKey === undefined) {
+      siteKey = built;
+      if (sharedSites.size < MAX_SHARED_SITES) sharedSites.set(siteKey, siteKey);
     }
-    record.frames = shared.frames;
-    record.siteKey = shared.siteKey;
+    record.frames = read.frames;
+    record.siteKey = siteKey;
   }
   return record.siteKey;
 }

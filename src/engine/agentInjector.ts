@@ -22,12 +22,14 @@ export const LEASE_GROUP = 'leak-inspector-lease';
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   contextKeys: ['playerId', 'roomId', 'protocol'],
   ownerKeys: ['playerId', 'roomId'],
-  // Each sampled creation costs a few µs to capture and ~20 µs to format: 100 a second is
-  // plenty to locate every site (unsampled creations join the site of their callback's code).
-  stackBudgetPerSecond: 100,
-  // Registrations outnumber creations on a busy server, and a group needs one sampled stack to
-  // be located at its registering line rather than at its function: they keep 200.
-  listenerBudgetPerSecond: 200,
+  // Each sampled creation costs ~10 µs to capture and, the first time its stack is seen, ~20 µs
+  // to format: 50 a second locate every site that piles up resources (unsampled creations
+  // join the site of their callback's code), at about 1 % of a busy server's CPU.
+  stackBudgetPerSecond: 50,
+  // A listener group needs one sampled stack to be located at its registering line rather than
+  // at its function. The coin gives each group its share of these; a listener list that grows
+  // on one emitter (a leak) also takes stacks at 8, 16, 32 … of its own (`crowds`).
+  listenerBudgetPerSecond: 50,
   promiseBudgetPerSecond: 100,
   promiseDutyCycle: 0.1,
   maxFrames: 12,

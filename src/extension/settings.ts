@@ -16,7 +16,7 @@ export function serverSettings(heapDirectory: string): ServerSettings {
   return {
     refreshIntervalSeconds: config.get('refreshInterval', 5),
     autoRefresh: config.get('autoRefresh', true),
-    stackBudgetPerSecond: config.get('sampling.stackBudget', 100),
+    stackBudgetPerSecond: config.get('sampling.stackBudget', 50),
     promiseTracking: config.get('sampling.promiseTracking', 'sampled'),
     diagnosticMinScore: config.get('thresholds.diagnosticMinScore', 50),
     allowedRemoteHosts: config.get<string[]>('allowedRemoteHosts', []),

@@ -132,10 +132,10 @@ export interface AgentSnapshot {
   sites: AgentSite[];
   /** How stacks were sampled: 1 means every resource has one. */
   /**
-   * Creation stacks: sampled 1 in `currentInterval`, `dropped` not taken; `reads` says how the
+   * Creation stacks: sampled 1 in `currentInterval`, `taken` captured and `dropped` not taken since the attach; `reads` says how the
    * taken ones read back (already text and parsed, empty, or failing), absent from older agents.
    */
-  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number; reads?: { fromText: number; empty: number; failed: number } };
+  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number; taken?: number; reads?: { fromText: number; empty: number; failed: number } };
   /** The listener census (agents from 1.3 on): listeners on known emitters, grouped. */
   listeners?: AgentListenerGroup[];
   /** How the census knows its emitters (see `AgentListenerCensus`). */
@@ -200,7 +200,7 @@ export interface AgentListenerCensus {
   /** Emitters not tracked because the agent's bound was reached. */
   dropped: number;
   /** How registration stacks were sampled (as `stackSampling`). */
-  sampling: { budgetPerSecond: number; currentInterval: number; dropped: number };
+  sampling: { budgetPerSecond: number; currentInterval: number; dropped: number; taken?: number };
 }
 
 /**

@@ -122,10 +122,10 @@ export interface AsyncSnapshotReport {
   liveResources: number;
   totalsByType: Partial<Record<ResourceType, number>>;
   /**
-   * Creation stacks: sampled 1 in `currentInterval`, `dropped` not taken; `reads` says how the
+   * Creation stacks: sampled 1 in `currentInterval`, `taken` captured and `dropped` not taken since the attach; `reads` says how the
    * taken ones read back (already text and parsed, empty, or failing), absent from older agents.
    */
-  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number; reads?: { fromText: number; empty: number; failed: number } };
+  stackSampling: { budgetPerSecond: number; currentInterval: number; dropped: number; taken?: number; reads?: { fromText: number; empty: number; failed: number } };
   /** By score, highest first, then by count. */
   sites: SiteReport[];
   summary: Record<Severity, number>;
