@@ -17,17 +17,24 @@ import { Patcher } from './patcher';
 import { PromiseTracking } from './promises';
 import { Registry, siteKeyOf, type ResourceRecord } from './registry';
 import { callbackKey, SiteBuilder, SnapshotObjects } from './sites';
+import { ITEMS_PER_STEP, runInSlices, type YieldToLoop } from './slices';
 import { forgetKnownStacks, StackSampler, stackReads } from './stacks';
 import { Timeline } from './timeline';
 import { TimerTracking, type NodeTimer, type TimerInternals } from './timers';
 
-/** The minor version changes with the handle's interface (1.1: leases, 1.2: timeline, 1.3: listener census), so a stale agent is replaced. */
-export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.3.0`;
+/** The minor version changes with the handle's interface (1.1: leases, 1.2: timeline, 1.3: listener census, 1.4: snapshots in slices, a promise), so a stale agent is replaced. */
+export const AGENT_VERSION = `${AGENT_PROTOCOL_VERSION}.4.0`;
 export const AGENT_GLOBAL = Symbol.for('leak-inspector.agent');
 
 const HOUSEKEEPING_MS = 100;
 /** Stacks formatted ahead of snapshots per housekeeping tick, so snapshots rarely format. */
 const MAX_FORMAT_PER_TICK = 200;
+/** The longest a snapshot holds the target's event loop at once, in ms (a slice overshoots by one step). */
+const SLICE_MS = 8;
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
 
 type GetBuiltin = (id: string) => unknown;
 
@@ -50,6 +57,11 @@ export class Agent {
   private readonly callbackKeys = new WeakMap<object, string>();
   private housekeeping: ReturnType<typeof setInterval> | undefined;
   private readonly originalSetTimeout: typeof setTimeout;
+  /** Between two slices of a snapshot: the original `setImmediate`, never our wrapper. */
+  private readonly yieldToLoop: YieldToLoop;
+  /** The snapshot in flight (if any): the next one starts after it. */
+  private snapshotQueue: Promise<void> = Promise.resolve();
+  private removed = false;
   private snapshots = 0;
   private lastSnapshotAt = this.installedAt;
   /** The last snapshot's representative callbacks (and listeners, emitters), read by the engine over CDP; weak. */
@@ -74,6 +86,8 @@ export class Agent {
 
     // Our own timers come from the original functions, before the wrappers exist.
     this.originalSetTimeout = setTimeout;
+    const originalSetImmediate = setImmediate;
+    this.yieldToLoop = (later) => originalSetImmediate(later);
     this.housekeeping = setInterval(() => this.tick(), HOUSEKEEPING_MS);
     this.housekeeping.unref();
     this.timers.ownTimer = this.housekeeping;
@@ -84,8 +98,31 @@ export class Agent {
     syncEsmExports(getBuiltin);
   }
 
-  snapshot(): AgentSnapshot {
-    const started = performance.now();
+  /**
+   * A snapshot, taken in slices of at most ~`SLICE_MS` of the target's time with the event loop
+   * given back in between (see `runInSlices`): its `pauseMs` is the longest slice. Snapshots of
+   * several sessions run one after the other, never interleaved.
+   */
+  snapshot(): Promise<{ snapshot: AgentSnapshot; callbacks: SnapshotObjects }> {
+    const run = this.snapshotQueue.then(() => this.sliced());
+    this.snapshotQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async sliced(): Promise<{ snapshot: AgentSnapshot; callbacks: SnapshotObjects }> {
+    if (this.removed) throw new Error('leak-inspector agent was removed');
+    const { value, cost } = await runInSlices(this.snapshotSteps(), this.yieldToLoop, SLICE_MS);
+    value.pauseMs = round2(cost.longestMs);
+    value.workMs = round2(cost.workMs);
+    value.slices = cost.slices;
+    this.timeline.snapshotTaken(value.takenAt, cost.workMs, value.liveResources);
+    return { snapshot: value, callbacks: this.callbacks };
+  }
+
+  private *snapshotSteps(): Generator<void, AgentSnapshot> {
     const now = Date.now();
     const firstSnapshot = this.snapshots++ === 0;
     const liveHandles = this.handles.live();
@@ -114,34 +151,45 @@ export class Agent {
       if (sampledSite) builder.add(sampledSite, type, record, callback, false, resource);
       else unattributed.push({ type, record, callback, code, resource });
     };
-    this.timers.forEachLive((timer, type) => visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout));
-    for (const { handle, type, server } of liveHandles) visit(handle, type, this.handles.representativeCallback(handle, server));
+    let items = 0;
+    yield* this.timers.walkLive((timer, type) => {
+      visit(timer, type, type === 'Immediate' ? timer._onImmediate : timer._onTimeout);
+      items++;
+    });
+    for (const { handle, type, server } of liveHandles) {
+      visit(handle, type, this.handles.representativeCallback(handle, server));
+      if (++items % ITEMS_PER_STEP === 0) yield;
+    }
     let promises = 0;
     for (const { record } of this.promises.live()) {
       promises += record.weight;
       builder.add(siteKeyOf(record) ?? 'Promise@', 'Promise', record, undefined, false);
+      if (++items % ITEMS_PER_STEP === 0) yield;
     }
     if (promises > 0) totals.Promise = Math.round(promises);
     // Resources without a stack join the stack site of their callback's code when one is known.
     for (const { type, record, callback, code, resource } of unattributed) {
       builder.add(siteOfCallback.get(type)?.get(code) ?? `${type}|${code}`, type, record, callback, record.preexisting === true, resource);
+      if (++items % ITEMS_PER_STEP === 0) yield;
     }
+    yield;
 
     const objects: unknown[] = [];
-    const sites = builder.build(this.recentStats(), objects);
-    const listeners = this.listeners.census(ownerHandles, objects);
+    const recent = this.recentStats();
+    const sites = yield* builder.build(recent, objects);
+    const listeners = yield* this.listeners.census(ownerHandles, objects);
+    if (this.removed) throw new Error('leak-inspector agent was removed during the snapshot');
     this.callbacks = new SnapshotObjects(objects);
     this.ownership.prune(ownerHandles, builder.referencedBindingKeys);
     this.lastSnapshotAt = now;
     const live = Object.values(totals).reduce((sum, n) => sum + (n ?? 0), 0);
-    this.timeline.snapshotTaken(now, performance.now() - started, Math.round(live));
     return {
       agentVersion: this.version,
       pid: process.pid,
       threadId: threadIdOf(),
       takenAt: now,
       processUptimeMs: Math.round(process.uptime() * 1000),
-      pauseMs: Math.round((performance.now() - started) * 100) / 100,
+      pauseMs: 0,
       liveResources: Math.round(live),
       totalsByType: totals,
       openConnections: liveHandles.reduce((open, { server }) => (server ? open + 1 : open), 0),
@@ -176,6 +224,7 @@ export class Agent {
   }
 
   uninstall(getBuiltin: GetBuiltin): void {
+    this.removed = true;
     clearInterval(this.housekeeping);
     this.housekeeping = undefined;
     this.timeline.stop();

@@ -39,8 +39,8 @@ export interface InstallReply {
 export interface AgentHandle {
   version: string;
   install(config: AgentConfig, timerListMap?: object, immediateQueue?: object): InstallReply;
-  /** `lease` keeps the snapshot's representative callbacks apart from other sessions'. */
-  snapshot(lease?: number): AgentSnapshot;
+  /** `lease` keeps the snapshot's representative callbacks apart from other sessions'. Taken in slices: a promise. */
+  snapshot(lease?: number): Promise<AgentSnapshot>;
   /** The representative callbacks of the last snapshot taken with `lease`. */
   callbacksOf(lease?: number): unknown[];
   /**
@@ -99,11 +99,11 @@ export function publishAgent(version: string, globalKey: symbol, createAgent: Ag
       collected.register(token, lease);
       return token;
     },
-    snapshot(lease) {
+    async snapshot(lease) {
       if (!agent) throw new Error('leak-inspector agent is not installed');
-      const snapshot = agent.snapshot();
+      const { snapshot, callbacks } = await agent.snapshot();
       const held = lease === undefined ? undefined : leases.get(lease);
-      if (held) held.callbacks = agent.callbacks;
+      if (held) held.callbacks = callbacks;
       return snapshot;
     },
     callbacksOf(lease) {

@@ -18,6 +18,7 @@ import type { AgentListenerCensus, AgentListenerGroup, RawFrame } from '../proto
 import type { OwnerInfo, OwnershipTracker } from './ownership';
 import type { Patcher } from './patcher';
 import { callbackKey } from './sites';
+import { ITEMS_PER_STEP } from './slices';
 import { readStack, type StackHolder, type StackSampler } from './stacks';
 
 interface Registration {
@@ -136,14 +137,16 @@ export class ListenerTracking {
    * Every live listener on every known emitter, grouped. Representative listeners and emitters
    * are appended to `objects` (the snapshot's objects the engine reads over CDP).
    */
-  census(liveOwnerHandles: ReadonlySet<object>, objects: unknown[]): AgentListenerGroup[] {
+  *census(liveOwnerHandles: ReadonlySet<object>, objects: unknown[]): Generator<void, AgentListenerGroup[]> {
     this.adoptFresh();
     const groups = new Map<string, GroupAccumulator>();
     /** "label|event|code" → the stack group of a sampled listener with that code. */
     const stackGroupOfCode = new Map<string, GroupAccumulator>();
     const unattributed: Array<{ entry: EmitterEntry; kind: AgentListenerGroup['emitterKind']; event: string; fn: object; codeKey: string; record: Registration | undefined }> = [];
 
+    let work = 0;
     const visit = (entry: EmitterEntry, kind: AgentListenerGroup['emitterKind'], event: string, listener: unknown) => {
+      work++;
       const fn = unwrap(listener);
       if (fn === undefined) return;
       const record = this.records.get(fn);
@@ -161,23 +164,37 @@ export class ListenerTracking {
       else unattributed.push({ entry, kind, event, fn, codeKey, record });
     };
 
-    let live = 0;
-    for (const entry of this.emitters) {
+    // The census runs in slices (see `runInSlices`): emitters tracked meanwhile go to a new list,
+    // joined to the survivors at the end.
+    const visiting = this.emitters;
+    this.emitters = [];
+    const kept: EmitterEntry[] = [];
+    // Every emitter costs a little and every listener more: a step is ITEMS_PER_STEP of either.
+    let nextStep = ITEMS_PER_STEP;
+    for (const entry of visiting) {
       const emitter = entry.ref.deref();
       if (emitter === undefined) continue;
-      this.emitters[live++] = entry;
+      kept.push(entry);
+      work++;
       try {
         this.visitEmitter(emitter, entry, visit);
       } catch {
         // An emitter with hostile getters is skipped, never a failed snapshot.
       }
+      if (work >= nextStep) {
+        nextStep = work + ITEMS_PER_STEP;
+        yield;
+      }
     }
-    this.emitters.length = live;
-    this.sweepAt = Math.max(1024, live * 2);
+    this.emitters = kept.concat(this.emitters);
+    this.sweepAt = Math.max(1024, this.emitters.length * 2);
+    yield;
 
+    let items = 0;
     for (const { entry, kind, event, fn, codeKey, record } of unattributed) {
       const group = stackGroupOfCode.get(codeKey) ?? this.group(groups, codeKey, entry, kind, event, fn, []);
       this.count(group, entry, record, liveOwnerHandles, fn);
+      if (++items % ITEMS_PER_STEP === 0) yield;
     }
     return [...groups.values()].map((group) => this.finish(group, objects));
   }

@@ -89,8 +89,8 @@ export class SiteBuilder {
     }
   }
 
-  /** Finishes the sites; representative callbacks are appended to `callbacks`. */
-  build(recent: Map<string, { created: number; ended: number; lifetimeSum: number; lifetimes: number }>, callbacks: unknown[]): AgentSite[] {
+  /** Finishes the sites, one step each (see `runInSlices`); representative callbacks are appended to `callbacks`. */
+  *build(recent: Map<string, { created: number; ended: number; lifetimeSum: number; lifetimes: number }>, callbacks: unknown[]): Generator<void, AgentSite[]> {
     const result: AgentSite[] = [];
     const sampled = new Set(
       [...this.sites.values()]
@@ -99,6 +99,7 @@ export class SiteBuilder {
         .slice(0, SAMPLED_SITES),
     );
     for (const [key, site] of this.sites) {
+      yield;
       const created = Float64Array.from(site.createdAt).sort();
       const stats = recent.get(key);
       const context: AgentSite['context'] = {};

@@ -84,7 +84,8 @@ export class AgentInjector {
   }
 
   async snapshot(): Promise<AgentSnapshot> {
-    return (await this.evaluate(`${AGENT}.snapshot(${this.lease})`, true)) as AgentSnapshot;
+    // The agent works in slices and answers with a promise (see `runInSlices`).
+    return (await this.evaluate(`${AGENT}.snapshot(${this.lease})`, true, true)) as AgentSnapshot;
   }
 
   /** Timeline entries since our previous call; the first call starts the agent's timeline. */
@@ -176,8 +177,8 @@ export class AgentInjector {
     await this.session.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => undefined);
   }
 
-  private async evaluate(expression: string, returnByValue: boolean): Promise<unknown> {
-    const { result, exceptionDetails } = await this.session.send('Runtime.evaluate', { expression, returnByValue, silent: true });
+  private async evaluate(expression: string, returnByValue: boolean, awaitPromise = false): Promise<unknown> {
+    const { result, exceptionDetails } = await this.session.send('Runtime.evaluate', { expression, returnByValue, awaitPromise, silent: true });
     if (exceptionDetails) throw new Error(`agent call failed in ${this.session.label}: ${describeException(exceptionDetails)}`);
     return result.value;
   }

@@ -122,8 +122,14 @@ export interface AgentSnapshot {
   threadId: number;
   takenAt: number;
   processUptimeMs: number;
-  /** Time the target spent inside the snapshot call. */
+  /**
+   * The longest the snapshot held the target's event loop at once, in ms: the agent works in
+   * slices (a few ms each) and gives the loop back in between.
+   */
   pauseMs: number;
+  /** The target's time spent on the snapshot in all, in ms, over `slices` slices; absent from older agents. */
+  workMs?: number;
+  slices?: number;
   liveResources: number;
   /** Live resources by type, exact (not sampled). */
   totalsByType: Partial<Record<ResourceType, number>>;
