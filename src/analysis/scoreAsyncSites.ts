@@ -36,6 +36,7 @@ export function analyzeSnapshot(snapshot: ResolvedAgentSnapshot, options: Analyz
     takenAt: snapshot.takenAt,
     processUptimeMs: snapshot.processUptimeMs,
     pauseMs: snapshot.pauseMs,
+    ...(snapshot.workMs !== undefined && { workMs: snapshot.workMs, slices: snapshot.slices }),
     liveResources: snapshot.liveResources,
     totalsByType: snapshot.totalsByType,
     stackSampling: snapshot.stackSampling,

@@ -43,13 +43,13 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
           await settle();
           if (round === ROUNDS) break;
           const [latest] = await attached.snapshot();
-          log(`round ${round}/${ROUNDS}: bots done, snapshot: ${latest.liveResources} live resources, ${latest.summary.high} high / ${latest.summary.medium} medium sites, the server paused ${latest.pauseMs} ms`);
+          log(`round ${round}/${ROUNDS}: bots done, snapshot: ${latest.liveResources} live resources, ${latest.summary.high} high / ${latest.summary.medium} medium sites, the server paused at most ${latest.pauseMs} ms at once (${latest.workMs ?? latest.pauseMs} ms in ${latest.slices ?? 1} slices)`);
         }
       },
       { producer: 'cli demo', target: { address: server.inspectorUrl! }, promiseTracking: 'always', heap: true, promises: true, onNotice: log },
     );
     const [main] = report.threads;
-    log(`round ${ROUNDS}/${ROUNDS}: bots done, snapshot: ${main.liveResources} live resources, the server paused ${main.pauseMs} ms`);
+    log(`round ${ROUNDS}/${ROUNDS}: bots done, snapshot: ${main.liveResources} live resources, the server paused at most ${main.pauseMs} ms at once (${main.workMs ?? main.pauseMs} ms in ${main.slices ?? 1} slices)`);
     log(`\nLast round of bots:\n${figures}`);
     log(`\nTop leak suspects of every kind (one per source line, after every player left):\n`);
     log(formatSuspectsText(report, { root: process.cwd(), maxSuspects: SUSPECTS_SHOWN }));

@@ -11,12 +11,18 @@ export interface TextOptions {
   maxFrames?: number;
 }
 
+/** The longest stall, and the whole when the agent worked in several slices. */
+function formatPause(report: AsyncSnapshotReport): string {
+  const pause = `pause ${formatDuration(report.pauseMs)}`;
+  return report.slices !== undefined && report.slices > 1 && report.workMs !== undefined ? `${pause} (longest of ${report.slices} slices, ${formatDuration(report.workMs)} in all)` : pause;
+}
+
 /** A goroutine-dump-style text: a header per site, its evidence and context, then its creation stack. */
 export function formatSnapshotText(report: AsyncSnapshotReport, options: TextOptions = {}): string {
   const { summary, stackSampling } = report;
   const lines = [
     `${report.target.label} · ${plural(report.liveResources, 'live resource')} in ${plural(report.sites.length, 'site')} · ${summary.high} high, ${summary.medium} medium, ${summary.low} low`,
-    `taken ${new Date(report.takenAt).toISOString()} · uptime ${formatDuration(report.processUptimeMs)} · pause ${formatDuration(report.pauseMs)} · ${formatTotals(report)}`,
+    `taken ${new Date(report.takenAt).toISOString()} · uptime ${formatDuration(report.processUptimeMs)} · ${formatPause(report)} · ${formatTotals(report)}`,
   ];
   if (stackSampling.currentInterval > 1 || stackSampling.dropped > 0) {
     lines.push(`stacks sampled 1 in ${stackSampling.currentInterval} (${stackSampling.dropped} dropped): counts of sampled sites are estimates`);

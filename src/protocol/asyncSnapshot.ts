@@ -118,7 +118,11 @@ export interface AsyncSnapshotReport {
   agentVersion: string;
   takenAt: number;
   processUptimeMs: number;
+  /** The longest the agent held the target's event loop at once, in ms (it works in slices). */
   pauseMs: number;
+  /** The agent's time on this snapshot in all, in ms, over `slices` slices; absent from older agents. */
+  workMs?: number;
+  slices?: number;
   liveResources: number;
   totalsByType: Partial<Record<ResourceType, number>>;
   /**
