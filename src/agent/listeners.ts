@@ -177,7 +177,7 @@ export class ListenerTracking {
       kept.push(entry);
       work++;
       try {
-        this.visitEmitter(emitter, entry, visit);
+        yield* this.visitEmitter(emitter, entry, visit);
       } catch {
         // An emitter with hostile getters is skipped, never a failed snapshot.
       }
@@ -196,7 +196,12 @@ export class ListenerTracking {
       this.count(group, entry, record, liveOwnerHandles, fn);
       if (++items % ITEMS_PER_STEP === 0) yield;
     }
-    return [...groups.values()].map((group) => this.finish(group, objects));
+    const finished: AgentListenerGroup[] = [];
+    for (const group of groups.values()) {
+      finished.push(this.finish(group, objects));
+      yield;
+    }
+    return finished;
   }
 
   /** Cached per function; ids of one installation (cleared with it). */
@@ -309,17 +314,25 @@ export class ListenerTracking {
     return map !== undefined && map.size > 0;
   }
 
-  private visitEmitter(emitter: object, entry: EmitterEntry, visit: (entry: EmitterEntry, kind: AgentListenerGroup['emitterKind'], event: string, listener: unknown) => void): void {
+  /** Visits the emitter's listeners, a step every ITEMS_PER_STEP (a leak's emitter holds thousands). */
+  private *visitEmitter(emitter: object, entry: EmitterEntry, visit: (entry: EmitterEntry, kind: AgentListenerGroup['emitterKind'], event: string, listener: unknown) => void): Generator<void> {
     // A destroyed stream or socket is garbage the GC has not collected yet: its listeners go with it.
     if ((emitter as { destroyed?: unknown }).destroyed === true) return;
     entry.label ??= labelOf(emitter);
+    let visited = 0;
     const events = (emitter as { _events?: unknown })._events;
     if (events !== null && typeof events === 'object') {
       for (const type of Reflect.ownKeys(events)) {
         const listeners = (events as Record<PropertyKey, unknown>)[type];
         const event = eventName(type);
         if (typeof listeners === 'function') visit(entry, 'EventEmitter', event, listeners);
-        else if (Array.isArray(listeners)) for (const listener of listeners) visit(entry, 'EventEmitter', event, listener);
+        else if (Array.isArray(listeners)) {
+          // Our own reference: a listener removed meanwhile leaves this array as it was, or shifts it by one.
+          for (const listener of listeners) {
+            visit(entry, 'EventEmitter', event, listener);
+            if (++visited % ITEMS_PER_STEP === 0) yield;
+          }
+        }
       }
       return;
     }
@@ -327,10 +340,12 @@ export class ListenerTracking {
     if (!map) return;
     for (const [type, root] of map) {
       const event = eventName(type);
+      // A node removed meanwhile is flagged and keeps its `next`: the walk goes on past it.
       for (let node = (root as ListenerNode).next; node; node = node.next) {
         if (node.removed) continue;
         const listener = node.weak && typeof (node.listener as WeakRef<object>)?.deref === 'function' ? (node.listener as WeakRef<object>).deref() : node.listener;
         visit(entry, 'EventTarget', event, listener);
+        if (++visited % ITEMS_PER_STEP === 0) yield;
       }
     }
   }
