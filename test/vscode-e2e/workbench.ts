@@ -172,11 +172,11 @@ export async function openLeakInspector(page: Page): Promise<void> {
   const title = page.locator('.part.sidebar .composite.title', { hasText: /leak inspector/i });
   if (!(await title.isVisible())) {
     const item = page.locator('.part.activitybar .action-label[aria-label^="Leak Inspector"]').first();
-    // A badge or an overflowing activity bar can hide the icon (seen once in CI): the palette's
-    // "View: Show Leak Inspector" opens the same container.
-    const shown = await item.waitFor({ timeout: 10_000 }).then(() => true, () => false);
-    if (shown) await item.click();
-    else await runCommand(page, 'View: Show Leak Inspector');
+    // A badge or an overflowing activity bar can hide the icon (seen once in CI), or keep it from
+    // settling for a click while its badge updates (seen here): the palette's "View: Show Leak
+    // Inspector" opens the same container.
+    const clicked = await item.click({ timeout: 10_000 }).then(() => true, () => false);
+    if (!clicked) await runCommand(page, 'View: Show Leak Inspector');
   }
   await title.waitFor({ timeout: 15_000 });
   await widenSideBar(page, 640);

@@ -129,6 +129,29 @@ async function cliReport(context: ScenarioContext, file: string): Promise<void> 
   }
 }
 
+/**
+ * code-server's open dialog is a quick input (told from the closing palette by its "Open Report"
+ * button): type the path and accept. The dialog fills in its start folder once it has listed it,
+ * which can overwrite a path typed too early (CI saw it accept the folder instead): wait for the
+ * start folder, type, check the path is still there, accept, and try again while the dialog stays.
+ */
+async function chooseInOpenDialog(page: Page, file: string): Promise<void> {
+  const dialog = quickInput(page);
+  const accept = dialog.locator('.monaco-button', { hasText: 'Open Report' });
+  const input = dialog.locator('input.input');
+  await accept.waitFor({ state: 'visible', timeout: 15_000 });
+  for (let attempt = 1; ; attempt++) {
+    await eventually('the open dialog showing its start folder', async () => ((await input.inputValue()).endsWith('/') ? true : undefined), 10_000);
+    await input.fill(file);
+    await dialog.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 10_000 });
+    if ((await input.inputValue()) === file) {
+      await input.press('Enter');
+      if (await accept.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false)) return;
+    }
+    if (attempt === 3) throw new Error(`the open dialog did not take ${file} (its path reads ${await input.inputValue()})`);
+  }
+}
+
 export const openCliReport: Scenario<ReportState> = {
   name: 'a CLI report opened with "Open Report…"',
   unavailable: (context) => missingCommands(context, ['leakInspector.openReport']),
@@ -146,12 +169,7 @@ export const openCliReport: Scenario<ReportState> = {
         assert.equal(parsed.format, 'leak-inspector-report');
         assert.equal(parsed.producer, 'cli');
         await runCommand(page, paletteTitle(context, 'leakInspector.openReport'));
-        // code-server's open dialog is a quick input (told from the closing palette by its "Open Report" button): type the path and accept.
-        const accept = quickInput(page).locator('.monaco-button', { hasText: 'Open Report' });
-        await accept.waitFor({ state: 'visible', timeout: 15_000 });
-        await quickInput(page).locator('input.input').fill(report);
-        await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: path.basename(report) }).first().waitFor({ timeout: 10_000 });
-        await accept.click();
+        await chooseInOpenDialog(page, report);
         await openLeakInspector(page);
         const targets = await expandPane(page, TARGETS);
         const rows = await eventually('the saved report in Targets', async () => {
