@@ -170,9 +170,14 @@ test('stuck-promise catalogue on Node 26 (V8 keeps some context slots in Context
 test("the sample server's pending leak: the census counts every ready check in flight, equal to the server's own counter", async (t) => {
   const server = await startSampleServer({ leaks: 'pending', serverArgs: ['--pool-size', '4', '--ready-timeout-ms', '1000'], nodeArgs: ['--inspect=127.0.0.1:0'] });
   t.after(() => server.stop());
-  await runBots({ url: server.wsUrl, players: 12, durationS: 3 });
-  const stats = await settle(server);
-  assert.ok(stats.pendingReadyChecks > 0, `some ready checks never settle: ${JSON.stringify(stats)}`);
+  // The scores count 5 pending at a site as a per-player leak (FULL_COUNT): play until the
+  // random drops have left at least that many (one round usually; CI once saw 4).
+  let stats = await settle(server);
+  for (let seed = 1; seed <= 4 && stats.pendingReadyChecks < 5; seed++) {
+    await runBots({ url: server.wsUrl, players: 12, durationS: 3, seed });
+    stats = await settle(server);
+  }
+  assert.ok(stats.pendingReadyChecks >= 5, `ready checks that never settle: ${JSON.stringify(stats)}`);
   const session = await InspectorSession.attach(server.inspectorUrl!);
   t.after(() => session.detach());
   const { analysis, suspects } = await takePromiseCensus(session);
