@@ -171,22 +171,28 @@ export class ListenerTracking {
     const kept: EmitterEntry[] = [];
     // Every emitter costs a little and every listener more: a step is ITEMS_PER_STEP of either.
     let nextStep = ITEMS_PER_STEP;
-    for (const entry of visiting) {
-      const emitter = entry.ref.deref();
-      if (emitter === undefined) continue;
-      kept.push(entry);
-      work++;
-      try {
-        yield* this.visitEmitter(emitter, entry, visit);
-      } catch {
-        // An emitter with hostile getters is skipped, never a failed snapshot.
+    let index = 0;
+    try {
+      for (; index < visiting.length; index++) {
+        const entry = visiting[index];
+        const emitter = entry.ref.deref();
+        if (emitter === undefined) continue;
+        kept.push(entry);
+        work++;
+        try {
+          yield* this.visitEmitter(emitter, entry, visit);
+        } catch {
+          // An emitter with hostile getters is skipped, never a failed snapshot.
+        }
+        if (work >= nextStep) {
+          nextStep = work + ITEMS_PER_STEP;
+          yield;
+        }
       }
-      if (work >= nextStep) {
-        nextStep = work + ITEMS_PER_STEP;
-        yield;
-      }
+    } finally {
+      // Also when the census fails midway: no emitter is forgotten.
+      this.emitters = kept.concat(visiting.slice(index + 1), this.emitters);
     }
-    this.emitters = kept.concat(this.emitters);
     this.sweepAt = Math.max(1024, this.emitters.length * 2);
     yield;
 

@@ -22,6 +22,12 @@ export interface NodeTimer {
   _destroyed: boolean;
 }
 
+/** Whether `timer` still belongs to `list`: a timer re-armed with another duration moves to that duration's list. */
+function isIn(timer: NodeTimer, list: NodeTimer): boolean {
+  const msecs = (list as unknown as { msecs?: unknown }).msecs;
+  return typeof msecs !== 'number' || timer._idleTimeout === msecs;
+}
+
 /** Timers walked between two yields of `walkLive`. */
 const WALK_STEP = 256;
 
@@ -91,7 +97,9 @@ export class TimerTracking {
           let next: NodeTimer | null = timer._idleNext;
           if (visited.size % WALK_STEP === 0) {
             yield;
-            if (timer._idleNext === null) next = list._idleNext; // unlinked meanwhile: again from the head
+            // The next timer is read after the pause: it may have fired or been cleared meanwhile.
+            // This one too, or re-armed into another list: then this list again from its head.
+            next = timer._idleNext !== null && isIn(timer, list) ? timer._idleNext : list._idleNext;
           }
           while (next && next !== list && visited.has(next)) next = next._idleNext;
           timer = next;
