@@ -4,7 +4,7 @@
  * as `[[Scopes]]`: that is how timers created before the attach are found without a heap walk.
  */
 import * as fs from 'node:fs';
-import type { CdpSession } from '../cdp';
+import { CdpError, type CdpSession } from '../cdp';
 import { builtFile } from '../common/packageRoot';
 import type { InstallReply } from '../agent/agent';
 import { AGENT_SCRIPT_URL } from '../agent/stacks';
@@ -84,8 +84,16 @@ export class AgentInjector {
   }
 
   async snapshot(): Promise<AgentSnapshot> {
-    // The agent works in slices and answers with a promise (see `runInSlices`).
-    return (await this.evaluate(`${AGENT}.snapshot(${this.lease})`, true, true)) as AgentSnapshot;
+    // The agent works in slices and answers with a promise (see `runInSlices`): it needs the
+    // target's event loop to turn, which a debugger's pause or a blocked loop stops.
+    try {
+      return (await this.evaluate(`${AGENT}.snapshot(${this.lease})`, true, true)) as AgentSnapshot;
+    } catch (error) {
+      if (error instanceof CdpError && error.code === 'TIMEOUT') {
+        throw new Error(`${error.message}: the snapshot runs between the target's event-loop turns, and there were none (is it paused at a breakpoint, or busy?)`);
+      }
+      throw error;
+    }
   }
 
   /** Timeline entries since our previous call; the first call starts the agent's timeline. */

@@ -53,6 +53,13 @@ export const listenerLeak: Scenario<ListenerState> = {
         await runCommand(page, paletteTitle(context, 'leakInspector.attachToUrl'));
         await answerQuickInput(page, 'Attach to Inspector', `127.0.0.1:${new URL(target.inspectorUrl()!).port}`);
         await openLeakInspector(page);
+        const targets = await expandPane(page, TARGETS);
+        await eventually('the server in Targets, attached', async () => {
+          if ((await treeRows(targets)).some((row) => row.includes(`pid ${target.pid}`))) return true;
+          const toasts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+          if (toasts.some((text) => /Leak Inspector/i.test(text))) throw new Error(`notified: ${toasts.join(' | ')}`);
+          return undefined;
+        });
         const suspects = await expandPane(page, SUSPECTS);
         const rows = await eventually(
           `the listener at game-server.ts:${line} among the leak suspects`,
@@ -152,6 +159,22 @@ async function chooseInOpenDialog(page: Page, file: string): Promise<void> {
   }
 }
 
+/**
+ * Clicks the Leak Suspects row naming `fileAndLine` (click-to-source) and waits for its editor.
+ * The user's own path to the line; Quick Open, used before, sometimes opened nothing on CI right
+ * after the Open Report dialog closed.
+ */
+async function openSuspectSource(page: Page, fileAndLine: string): Promise<void> {
+  const suspects = await expandPane(page, SUSPECTS);
+  const row = suspects.locator('.monaco-list-row', { hasText: fileAndLine }).first();
+  await row.waitFor({ timeout: 20_000 });
+  const tab = page.locator('.editor-group-container .tab.active', { hasText: fileAndLine.replace(/:\d+$/, '') });
+  await row.click();
+  await tab.waitFor({ timeout: 15_000 });
+  const line = fileAndLine.split(':').pop();
+  await page.locator('.statusbar-item', { hasText: `Ln ${line},` }).first().waitFor({ timeout: 15_000 });
+}
+
 export const openCliReport: Scenario<ReportState> = {
   name: 'a CLI report opened with "Open Report…"',
   unavailable: (context) => missingCommands(context, ['leakInspector.openReport']),
@@ -181,9 +204,9 @@ export const openCliReport: Scenario<ReportState> = {
       },
     },
     {
-      name: "the gutter icon and hint at the site's line, from the report",
+      name: "clicking the report's suspect opens its line, with the gutter icon and hint",
       async run({ page, context, line }) {
-        await openFileAtLine(page, HEARTBEAT_LEAK.file, line);
+        await openSuspectSource(page, `${path.basename(HEARTBEAT_LEAK.file)}:${line}`);
         const heartbeat = editorLine(page, HEARTBEAT_LEAK.text).first();
         await eventually('the hint on the heartbeat line', async () => (/\d+ live intervals? · oldest \S+/.test(await renderedLineText(heartbeat)) ? true : undefined));
         await eventually('a gutter icon level with the heartbeat line', async () => ((await gutterMarksOn(page, heartbeat)) > 0 ? true : undefined), 10_000);

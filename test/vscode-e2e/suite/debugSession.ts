@@ -131,7 +131,10 @@ export function defineDebugSessionTests(): void {
       assert.ok(target, 'attached (an earlier test)');
       // Inside the heartbeat's callback: runs every few seconds for every connected player.
       const inside = lineOf(root, HEARTBEAT_LEAK.file, 'if (!this.alive)') - 1;
-      const breakpoint = new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(inside, 0)));
+      // Stops once: removing a breakpoint reaches the adapter later than our continue, and another
+      // player's heartbeat hitting it meanwhile would leave the server paused (and our snapshot waiting).
+      const once = '!globalThis.__leakInspectorE2eStopped && (globalThis.__leakInspectorE2eStopped = true)';
+      const breakpoint = new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(inside, 0)), true, once);
       stopped.length = 0;
       vscode.debug.addBreakpoints([breakpoint]);
       try {
