@@ -128,12 +128,24 @@ function shutDown(): ReturnType<typeof killRun> {
     await browser?.close().catch(() => undefined);
     const stopped = await killRun(server?.pid, runId);
     if (server && fs.existsSync(server.log)) fs.copyFileSync(server.log, path.join(stagingDir, 'code-server.log'));
+    keepExtensionLogs(path.join(runDir, 'data', 'logs'), stagingDir);
     fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
     if (fs.existsSync(stagingDir)) fs.cpSync(stagingDir, ARTIFACTS_DIR, { recursive: true });
     fs.rmSync(runDir, { recursive: true, force: true });
     return stopped;
   })();
   return stopping;
+}
+
+/** Our extension's output channels (the language server's log among them): what a failed step was doing. */
+function keepExtensionLogs(logsDir: string, into: string): void {
+  if (!fs.existsSync(logsDir)) return;
+  for (const entry of fs.readdirSync(logsDir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && /leak.?inspector/i.test(entry.name)) {
+      fs.mkdirSync(into, { recursive: true });
+      fs.copyFileSync(path.join(entry.parentPath, entry.name), path.join(into, `output-${entry.name.replace(/\s+/g, '-')}`));
+    }
+  }
 }
 
 let interrupted = false;

@@ -103,10 +103,17 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * title tells it from the palette that opened it, which closes around the same time.
  */
 export async function answerQuickInput(page: Page, title: string, text: string): Promise<void> {
-  await quickInput(page).locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 15_000 });
+  const titled = quickInput(page).locator('.quick-input-title', { hasText: title });
+  await titled.waitFor({ timeout: 15_000 });
   const input = quickInput(page).locator('input.input');
-  await input.fill(text);
-  await page.keyboard.press('Enter');
+  // Until the box closes: CI once saw the attach box's Enter taken by nothing (no attach began, the box gone later).
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > 1 && !(await titled.isVisible())) return;
+    if ((await input.inputValue()) !== text) await input.fill(text);
+    await input.press('Enter');
+    if (await titled.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false)) return;
+    if (attempt === 3) throw new Error(`the "${title}" box did not take ${text} (it reads ${await input.inputValue()})`);
+  }
 }
 
 /** The pane of a view in the side bar (by its title). */
