@@ -7,12 +7,22 @@ import type { CdpSession } from '../cdp';
 
 export class ScriptUrls {
   private readonly urls = new Map<string, string>();
+  /**
+   * Ids a refresh already answered without a URL (eval'd code, `new Function`, our own
+   * evaluations). Without this, one such function in a snapshot re-enabled the Debugger on every
+   * snapshot: `scriptParsed` for every script, tens of ms of the target's main thread each time.
+   */
+  private readonly withoutUrl = new Set<string>();
 
   constructor(private readonly session: CdpSession) {}
 
   async lookup(scriptIds: Iterable<string>): Promise<Map<string, string>> {
     const wanted = [...scriptIds];
-    if (wanted.some((id) => !this.urls.has(id))) await this.refresh();
+    if (wanted.some((id) => !this.urls.has(id) && !this.withoutUrl.has(id))) {
+      await this.refresh();
+      // Script ids are never reused: one the target did not name now it never will.
+      for (const id of wanted) if (!this.urls.has(id)) this.withoutUrl.add(id);
+    }
     return new Map(wanted.filter((id) => this.urls.has(id)).map((id) => [id, this.urls.get(id)!]));
   }
 
