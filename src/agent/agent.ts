@@ -195,7 +195,7 @@ export class Agent {
       totalsByType: totals,
       openConnections: liveHandles.reduce((open, { server }) => (server ? open + 1 : open), 0),
       sites,
-      stackSampling: { budgetPerSecond: this.config.stackBudgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped, taken: this.sampler.taken, reads: { ...stackReads } },
+      stackSampling: { ...this.sampler.figures(), reads: { ...stackReads } },
       warnings: capabilityWarnings(this.timerListsFound, this.ownership),
       listeners,
       listenerCensus: this.listeners.status(),

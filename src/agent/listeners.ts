@@ -127,8 +127,7 @@ export class ListenerTracking {
   }
 
   status(): AgentListenerCensus {
-    const sampling = { budgetPerSecond: this.sampler.budgetPerSecond, currentInterval: Math.round(this.sampler.interval * 100) / 100, dropped: this.sampler.dropped, taken: this.sampler.taken };
-    const status: AgentListenerCensus = { emitters: this.emitters.length, dropped: this.dropped, sampling };
+    const status: AgentListenerCensus = { emitters: this.emitters.length, dropped: this.dropped, sampling: this.sampler.figures() };
     if (this.scannedAt !== undefined) status.scannedAt = this.scannedAt;
     return status;
   }

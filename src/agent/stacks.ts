@@ -46,6 +46,11 @@ export class StackSampler {
     return 1 / this.probability;
   }
 
+  /** What a snapshot reports of this sampler (timers' and listeners' alike). */
+  figures(): { budgetPerSecond: number; currentInterval: number; dropped: number; taken: number } {
+    return { budgetPerSecond: this.budgetPerSecond, currentInterval: Math.round(this.interval * 100) / 100, dropped: this.dropped, taken: this.taken };
+  }
+
   /** Called once per housekeeping window. */
   refill(): void {
     const coinBudget = this.coinBudget();

@@ -4,7 +4,7 @@
  * sites, listeners, holders, promise reactions, classes) with the TypeScript lines to fix — then
  * what the server itself says it still holds.
  */
-import { formatSnapshotText, formatSuspectsText } from '../presentation';
+import { formatPause, formatSnapshotText, formatSuspectsText } from '../presentation';
 import { TRACK_ALL_PROMISES } from '../engine/agentInjector';
 import { inspectScenario, listenerScanOptions } from '../engine/inspection';
 import { InspectorSession } from '../engine/inspectorSession';
@@ -43,13 +43,13 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
           await settle();
           if (round === ROUNDS) break;
           const [latest] = await attached.snapshot();
-          log(`round ${round}/${ROUNDS}: bots done, snapshot: ${latest.liveResources} live resources, ${latest.summary.high} high / ${latest.summary.medium} medium sites, the server paused at most ${latest.pauseMs} ms at once (${latest.workMs ?? latest.pauseMs} ms in ${latest.slices ?? 1} slices)`);
+          log(`round ${round}/${ROUNDS}: bots done, snapshot: ${latest.liveResources} live resources, ${latest.summary.high} high / ${latest.summary.medium} medium sites, the server's ${formatPause(latest)}`);
         }
       },
       { producer: 'cli demo', target: { address: server.inspectorUrl! }, promiseTracking: 'always', heap: true, promises: true, onNotice: log },
     );
     const [main] = report.threads;
-    log(`round ${ROUNDS}/${ROUNDS}: bots done, snapshot: ${main.liveResources} live resources, the server paused at most ${main.pauseMs} ms at once (${main.workMs ?? main.pauseMs} ms in ${main.slices ?? 1} slices)`);
+    log(`round ${ROUNDS}/${ROUNDS}: bots done, snapshot: ${main.liveResources} live resources, the server's ${formatPause(main)}`);
     log(`\nLast round of bots:\n${figures}`);
     log(`\nTop leak suspects of every kind (one per source line, after every player left):\n`);
     log(formatSuspectsText(report, { root: process.cwd(), maxSuspects: SUSPECTS_SHOWN }));

@@ -9,7 +9,7 @@ export { formatHeapGrowthText } from './heapGrowthText';
 export { formatDiff, formatRetainerPath, formatRetainers, formatSummary } from './heapText';
 export { baseName, formatLocation, plural, relativeTo, shortLocation } from './paths';
 export { contextSummary, diagnosticMessage, frameText, hoverMarkdown, lensTitle, scoreReasons, siteHint, siteLabel, threadName, trendArrow, typeName } from './siteText';
-export { formatSnapshotText } from './snapshotText';
+export { formatPause, formatSnapshotText } from './snapshotText';
 export type { TextOptions } from './snapshotText';
 export { formatSuspectsText, suspectLine, warningLine } from './suspectText';
 export { SUSPECT_KIND_NAMES, suspectDiagnosticMessage, suspectHint, suspectHoverMarkdown, suspectLabel, suspectLensTitle, suspectPathFrames, suspectReasons } from './suspectEditorText';

@@ -12,7 +12,7 @@ export interface TextOptions {
 }
 
 /** The longest stall, and the whole when the agent worked in several slices. */
-function formatPause(report: AsyncSnapshotReport): string {
+export function formatPause(report: Pick<AsyncSnapshotReport, 'pauseMs' | 'workMs' | 'slices'>): string {
   const pause = `pause ${formatDuration(report.pauseMs)}`;
   return report.slices !== undefined && report.slices > 1 && report.workMs !== undefined ? `${pause} (longest of ${report.slices} slices, ${formatDuration(report.workMs)} in all)` : pause;
 }
