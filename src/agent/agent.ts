@@ -162,10 +162,11 @@ export class Agent {
       if (++items % (ITEMS_PER_STEP / 4) === 0) yield;
     }
     let promises = 0;
-    for (const { record } of this.promises.live()) {
-      promises += record.weight;
-      builder.add(siteKeyOf(record) ?? 'Promise@', 'Promise', record, undefined, false);
+    for (const live of this.promises.live()) {
       if (++items % ITEMS_PER_STEP === 0) yield;
+      if (!live) continue;
+      promises += live.record.weight;
+      builder.add(siteKeyOf(live.record) ?? 'Promise@', 'Promise', live.record, undefined, false);
     }
     if (promises > 0) totals.Promise = Math.round(promises);
     // Resources without a stack join the stack site of their callback's code when one is known.

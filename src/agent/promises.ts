@@ -51,14 +51,21 @@ export class PromiseTracking {
     if (now >= this.nextToggleAt) this.toggle(now);
   }
 
-  /** Live pending recorded promises; forgets those that settled or were collected. */
-  *live(): Generator<{ promise: Promise<unknown>; record: ResourceRecord }> {
+  /**
+   * Live pending recorded promises; forgets those that settled or were collected, yielding
+   * undefined for each so the caller counts them as work (see `runInSlices`): after a burst,
+   * thousands may have settled, each checked with `util.inspect`.
+   */
+  *live(): Generator<{ promise: Promise<unknown>; record: ResourceRecord } | undefined> {
     for (const [record, { ref, window }] of this.pending) {
       const promise = ref.deref();
       // Settlement is seen by the hook only inside the window the promise was created in.
       const seenThroughout = this.stop !== undefined && window === this.window;
       if (promise && (seenThroughout || this.isPending(promise))) yield { promise, record };
-      else this.forget(record);
+      else {
+        this.forget(record);
+        yield undefined;
+      }
     }
   }
 
