@@ -15,10 +15,11 @@
  */
 import { diffSnapshots } from '../analysis';
 import { estimateSnapshot } from '../heap';
-import type { AsyncSnapshotReport, SiteDelta } from '../protocol/asyncSnapshot';
+import type { AsyncSnapshotReport, SiteDelta, SiteReport } from '../protocol/asyncSnapshot';
 import type { HeapGrowthReport } from '../protocol/heap';
 import type { CapabilityWarning, CheckVerdict, InspectionReport, PromiseCensusSummary, Suspect } from '../protocol/report';
 import { buildReport, heapClassSuspect } from '../report';
+import { isNodeInternalUrl } from '../sourcemap';
 import type { PromiseTracking } from './agentConfig';
 import { HeapGrowthProbe } from './heapGrowth';
 import type { InspectorSession } from './inspectorSession';
@@ -213,10 +214,22 @@ export function grownSites(before: readonly AsyncSnapshotReport[], after: readon
   return after
     .flatMap((current) => {
       const previous = before.find((report) => report.target.threadId === current.target.threadId);
-      return previous ? diffSnapshots(previous, current).sites : [];
+      if (!previous) return [];
+      const machinery = new Set(current.sites.filter(isNodePromiseMachinery).map((site) => site.key));
+      return diffSnapshots(previous, current).sites.filter((site) => !machinery.has(site.key));
     })
     .filter((site) => site.delta >= minGrowth)
     .sort((a, b) => b.delta - a.delta);
+}
+
+/**
+ * Promises whose whole creation stack is Node's own code (timers, streams, the HTTP machinery):
+ * not the program's to fix, as the score's "no frame of the program" says. A sampled one stands
+ * for dozens, so one still pending at the "after" snapshot looked like growth (CI once failed a
+ * plain http server's check on "+50 Promise node:internal/priority_queue:37").
+ */
+function isNodePromiseMachinery(site: SiteReport): boolean {
+  return site.type === 'Promise' && site.stack.length > 0 && site.stack.every((frame) => isNodeInternalUrl(frame.path));
 }
 
 /** Says the heap snapshots' estimated pause before the first one is taken. */
